@@ -1,0 +1,45 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Layers of docs/architecture.md, one module each; dependencies point downward only.
+let v5: [SwiftSetting] = [.swiftLanguageMode(.v5), .unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+
+let package = Package(
+    name: "tlens",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "tlens", targets: ["tlens"]),
+        // `.load .build/release/libtlensvec` in stock sqlite3; load_extension in Python.
+        .library(name: "tlensvec", type: .dynamic, targets: ["TLensVecExtension"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
+        .target(name: "CVecSQL", cSettings: [.define("SQLITE_CORE"), .unsafeFlags(["-O2"])]),
+        .target(name: "TLensVecExtension", cSettings: [.unsafeFlags(["-O2"])]),
+        .executableTarget(name: "EmbedSQLTool", swiftSettings: v5),
+        .plugin(name: "EmbedSQL", capability: .buildTool(), dependencies: ["EmbedSQLTool"]),
+
+        .target(name: "Store", dependencies: ["CSQLite", "CVecSQL"], swiftSettings: v5, plugins: ["EmbedSQL"]),
+        .target(name: "Linalg", dependencies: ["CDNNL"], swiftSettings: v5),
+        .target(name: "Nets", dependencies: ["Linalg"], swiftSettings: v5),
+        .target(name: "Data", swiftSettings: v5),
+        .target(name: "Lens", dependencies: ["Nets", "Linalg", "Data"], swiftSettings: v5),
+        .target(name: "Runner", dependencies: ["Lens", "Nets", "Data", "Store", "Yams"], swiftSettings: v5),
+        .target(name: "Query", dependencies: ["Store"], swiftSettings: v5),
+        .executableTarget(name: "tlens", dependencies: [
+            "Runner", "Query", "Store", "Linalg", "Nets", "Lens",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: v5),
+
+        .testTarget(name: "StoreTests", dependencies: ["Store"], swiftSettings: v5),
+        .testTarget(name: "NetsTests", dependencies: ["Nets", "Linalg", "Data"], swiftSettings: v5),
+        .testTarget(name: "DataTests", dependencies: ["Data"], swiftSettings: v5),
+        .testTarget(name: "LensTests", dependencies: ["Lens", "Nets", "Linalg", "Data", "Runner", "Store"], swiftSettings: v5),
+        .testTarget(name: "CLITests", dependencies: ["Store"], swiftSettings: v5),
+    ]
+)

@@ -1,0 +1,25 @@
+import Foundation
+import PackagePlugin
+
+/// Embeds `migrations/*.sql` and `queries/*.sql` into the target as Swift string literals at
+/// build time, so the binary carries exactly the files in the repository (no copy to drift).
+@main
+struct EmbedSQL: BuildToolPlugin {
+    func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
+        let root = context.package.directoryURL
+        let folders = ["migrations", "queries"].map { root.appending(path: $0) }
+        var inputs: [URL] = []
+        for folder in folders {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+            inputs += names.filter { $0.hasSuffix(".sql") }.sorted().map { folder.appending(path: $0) }
+        }
+        let output = context.pluginWorkDirectoryURL.appending(path: "EmbeddedSQL.swift")
+        let tool = try context.tool(named: "EmbedSQLTool")
+        return [.buildCommand(
+            displayName: "Embedding \(inputs.count) SQL files",
+            executable: tool.url,
+            arguments: [output.path] + inputs.map(\.path),
+            inputFiles: inputs + folders,
+            outputFiles: [output])]
+    }
+}

@@ -1,0 +1,30 @@
+import Linalg
+
+/// An optimizer as the Lens sees it (telescoping.md §4, §8): it turns the batch gradient at
+/// θ_{t-1} into the update Δθ_t it actually applies, exposes its diagonal preconditioner P_t, and
+/// can replay its (linear) rule on a label-sensitivity direction with P_t frozen.
+public protocol Optimizer: AnyObject {
+    var parameterCount: Int { get }
+
+    /// γ_t from the schedule, for step `t` (1-based).
+    func learningRate(step t: Int) -> Float
+
+    /// The real step. Reads θ_{t-1} and the raw batch gradient ∇L_t(θ_{t-1}) (no weight decay,
+    /// no clipping: the optimizer applies both), advances its state, and writes Δθ_t into
+    /// `update`. The caller applies θ_t = θ_{t-1} + Δθ_t (so the Lens can run its JVP first).
+    func proposeUpdate(parameters θ: UnsafePointer<Float>, gradient: UnsafePointer<Float>,
+                       update: UnsafeMutablePointer<Float>, step t: Int)
+
+    /// diag P_t of the last `proposeUpdate` (Adam: 1/(√v̂_t + ε)); nil means P_t = I.
+    var preconditioner: UnsafePointer<Float>? { get }
+
+    /// Floats of per-direction state the sensitivity rule needs (momentum buffers); 0 for SGD.
+    var sensitivityStateCount: Int { get }
+
+    /// The label-sensitivity step of telescoping.md §8 for one direction: given ḡ (the VJP of the
+    /// residual sensitivities, without weight decay) and q_{t-1}, update the direction's
+    /// momentum `state` exactly as the real run updated its buffers at step `t` (same β, same
+    /// bias correction, same clipping factor, P_t frozen) and write Δq into `update`.
+    func sensitivityUpdate(gradient: UnsafePointer<Float>, sensitivity q: UnsafePointer<Float>,
+                           state: UnsafeMutablePointer<Float>, update: UnsafeMutablePointer<Float>, step t: Int)
+}

@@ -1,0 +1,1 @@
+public enum StoreInfo { public static var migrationCount: Int { EmbeddedSQL.migrations.count } }

@@ -1,0 +1,2 @@
+import Store
+print("tlens skeleton: \(StoreInfo.migrationCount) migrations")
