@@ -27,15 +27,16 @@ let package = Package(
         .target(name: "Store", dependencies: ["CSQLite", "CVecSQL"], swiftSettings: v5, plugins: ["EmbedSQL"]),
         .target(name: "Linalg", dependencies: ["CDNNL"], swiftSettings: v5),
         .target(name: "Nets", dependencies: ["Linalg"], swiftSettings: v5),
-        .target(name: "Data", swiftSettings: v5),
+        .target(name: "Data", dependencies: ["Linalg"], swiftSettings: v5),
         .target(name: "Lens", dependencies: ["Nets", "Linalg", "Data"], swiftSettings: v5),
-        .target(name: "Runner", dependencies: ["Lens", "Nets", "Data", "Store", "Yams"], swiftSettings: v5),
+        .target(name: "Runner", dependencies: ["Lens", "Nets", "Data", "Store", .product(name: "Yams", package: "Yams")], swiftSettings: v5),
         .target(name: "Query", dependencies: ["Store"], swiftSettings: v5),
         .executableTarget(name: "tlens", dependencies: [
             "Runner", "Query", "Store", "Linalg", "Nets", "Lens",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
 
+        .testTarget(name: "VecSQLTests", dependencies: ["CSQLite", "CVecSQL"], swiftSettings: v5),
         .testTarget(name: "StoreTests", dependencies: ["Store"], swiftSettings: v5),
         .testTarget(name: "NetsTests", dependencies: ["Nets", "Linalg", "Data"], swiftSettings: v5),
         .testTarget(name: "DataTests", dependencies: ["Data"], swiftSettings: v5),

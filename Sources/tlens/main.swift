@@ -1,2 +1,0 @@
-import Store
-print("tlens skeleton: \(StoreInfo.migrationCount) migrations")
