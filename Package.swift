@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "Nets", dependencies: ["Linalg"], swiftSettings: v5),
         .target(name: "Data", dependencies: ["Linalg"], swiftSettings: v5),
         .target(name: "Lens", dependencies: ["Nets", "Linalg", "Data"], swiftSettings: v5),
-        .target(name: "Runner", dependencies: ["Lens", "Nets", "Data", "Store", .product(name: "Yams", package: "Yams")], swiftSettings: v5),
+        .target(name: "Runner", dependencies: ["Lens", "Nets", "Data", "Store", .product(name: "Yams", package: "Yams")], swiftSettings: v5, plugins: ["EmbedSQL"]),
         .target(name: "Query", dependencies: ["Store"], swiftSettings: v5),
         .executableTarget(name: "tlens", dependencies: [
             "Runner", "Query", "Store", "Linalg", "Nets", "Lens",

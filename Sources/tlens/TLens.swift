@@ -7,13 +7,16 @@ struct TLens: ParsableCommand {
         commandName: "tlens",
         abstract: "Train networks through the telescoping lens and record every step into SQLite.",
         discussion: """
-        tlens records, at every training step, a network's telescoped predictions
-        f̃_t(x) = f̃_{t-1}(x) + J_{t-1}(x)Δθ_t, its tangent-kernel statistics, gradient summaries and
-        effective number of parameters into one SQLite file (default ./tlens.sqlite, or --db PATH,
-        or the TLENS_DB environment variable). Stored runs are plain tables: read them with tlens,
-        with stock sqlite3, or with Python.
+        tlens records, at every training step, a network's telescoped predictions \
+        f̃_t(x) = f̃_{t-1}(x) + J_{t-1}(x)Δθ_t, its tangent-kernel statistics, gradient summaries \
+        and effective number of parameters into one SQLite file (default ./tlens.sqlite, or \
+        --db PATH, or the TLENS_DB environment variable). Stored runs are plain tables: read \
+        them with tlens, with stock sqlite3, or with Python (docs/schema.md, docs/metrics.md).
         """,
-        subcommands: [Bench.self])
+        version: "0.1.0",
+        subcommands: [Train.self, Demo.self, Bench.self])
+
+    static let version = "0.1.0"
 }
 
 /// Where the database lives: --db, else $TLENS_DB, else ./tlens.sqlite.

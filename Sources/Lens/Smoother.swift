@@ -1,0 +1,185 @@
+import Linalg
+import Nets
+
+/// The smoother Ŝ_t and the effective number of parameters it implies (telescoping.md §8).
+///
+/// Both engines carry, over the smoother points `U` (every training point first, in training
+/// order, then the test evaluation points), the label-linear part of the telescoping model with
+/// self-consistent residuals, and a *shadow* trajectory `Ŝ_t vec(Y) + c_t` (the same recursion
+/// started from `f_{θ_0}` and `θ_0` with `z = vec(Y)`), whose gap to the network is `smoother_err`.
+public protocol SmootherEngine: AnyObject {
+    /// Advances from step t−1 to t. Called after the optimizer's real `proposeUpdate` (so P_t and
+    /// its buffers are those of step t) and before θ moves. `kernelToBatch` is K_t(U, B) when
+    /// the engine asked for it (`needsBatchKernel`).
+    func advance(step t: Int, parameters θ: UnsafePointer<Float>, batch: [Int], learningRate γ: Float, kernelToBatch: Matrix?)
+    var needsBatchKernel: Bool { get }
+    /// `p_I = (n / (|I|·C)) Σ_{x∈I} ‖Ŝ_t(x)‖²_F` over rows `rows` of U, with its standard error
+    /// (0 for exact engines).
+    func effectiveParameters(rows: Range<Int>) -> (value: Double, standardError: Double)
+    /// Shadow predictions `Ŝ_t(x) vec(Y) + c_t(x)` for row `row` of U (C floats).
+    func shadow(row: Int) -> UnsafeMutablePointer<Float>
+}
+
+/// Exact Ŝ for plain SGD through kernel matrix products (telescoping.md §8):
+/// `Ŝ_t(U) = Ŝ_{t-1}(U) − (γ/b) K_t(U, B) (Ŝ_{t-1}(B) − E_B)`, cost `O(|U|·b·n·C³)` per step.
+public final class KernelSmoother: SmootherEngine {
+    let n: Int, c: Int, u: Int
+    /// `(|U|·C) × (n·C)`: row `x·C + c` is `Ŝ_t(x)_c`.
+    let smoother: Matrix
+    /// `(|U|·C) × 1`: the shadow trajectory.
+    let shadowValues: Matrix
+    let targets: Matrix           // n × C
+
+    public let needsBatchKernel = true
+
+    /// `initialPredictions` is f_{θ_0} over U, `(|U|) × C`.
+    public init(trainCount: Int, outputs: Int, points: Int, targets: Matrix, initialPredictions: Matrix) {
+        n = trainCount; c = outputs; u = points
+        smoother = Matrix(rows: u * c, cols: n * c)
+        shadowValues = Matrix(rows: u * c, cols: 1)
+        for i in 0..<u { shadowValues.base.advanced(by: i * c).update(from: initialPredictions.row(i), count: c) }
+        self.targets = targets
+    }
+
+    /// Bytes this engine holds, for the memory budget check at validation.
+    public static func memoryBytes(trainCount n: Int, outputs c: Int, points u: Int, batch b: Int) -> Double {
+        4 * Double(c) * Double(n * c) * Double(u + b)
+    }
+
+    public func advance(step t: Int, parameters θ: UnsafePointer<Float>, batch: [Int], learningRate γ: Float, kernelToBatch: Matrix?) {
+        guard let k = kernelToBatch else { preconditionFailure("KernelSmoother needs K(U, B)") }
+        let b = batch.count
+        // Residual sensitivities Ŝ_{t-1}(B) − E_B and shadow residuals (shadow(B) − Y_B), both
+        // gathered before anything moves.
+        let residual = gathered(smoother, batch, block: c)
+        let shadowResidual = Matrix(rows: b * c, cols: 1)
+        for (r, i) in batch.enumerated() {
+            for o in 0..<c {
+                residual[r * c + o, i * c + o] -= 1
+                shadowResidual[r * c + o, 0] = shadowValues[i * c + o, 0] - targets[i, o]
+            }
+        }
+        let α = -γ / Float(b)
+        gemm(k, residual, into: smoother, alpha: α, beta: 1)
+        gemm(k, shadowResidual, into: shadowValues, alpha: α, beta: 1)
+    }
+
+    public func effectiveParameters(rows: Range<Int>) -> (value: Double, standardError: Double) {
+        var total = 0.0
+        for r in (rows.lowerBound * c)..<(rows.upperBound * c) { total += Vec.sumSquares(n * c, smoother.row(r)) }
+        return (Double(n) / (Double(rows.count) * Double(c)) * total, 0)
+    }
+
+    public func shadow(row: Int) -> UnsafeMutablePointer<Float> { shadowValues.base + row * c }
+
+    /// Ŝ_t(x) for row `row` of U: `C × (n·C)`, for tests.
+    public func smootherRows(_ row: Int) -> Matrix { smoother.rows((row * c)..<((row + 1) * c)) }
+}
+
+/// The label-sensitivity engine (telescoping.md §8, tlens): per label direction z it carries
+/// `u_t = Ŝ_t z` over U, the parameter sensitivity `q_t = (dθ_t/dY) z` and the optimizer's
+/// buffers for it, for any optimizer and any model. Unit directions give Ŝ exactly; Rademacher
+/// directions give unbiased estimates of `p` with a standard error.
+public final class LabelSensitivityEngine: SmootherEngine {
+    public enum Directions { case unit, rademacher(count: Int, seed: UInt64) }
+
+    let model: DifferentiableModel
+    let optimizer: Optimizer
+    let trainX: Matrix, pointsX: Matrix
+    let n: Int, c: Int, u: Int, k: Int
+    let isExact: Bool
+    /// `k × (n·C)` label directions; the shadow direction (z = vec(Y)) is extra, last.
+    let directions: Matrix
+    /// `(k+1) × (|U|·C)`, `(k+1) × P`, `(k+1) × stateCount`.
+    let sensitivities: Matrix
+    let parameterSensitivities: Matrix
+    let optimizerStates: Matrix
+    let gradient: FloatBuffer, delta: FloatBuffer
+    let seeds: Matrix
+
+    public let needsBatchKernel = false
+
+    public init(model: DifferentiableModel, optimizer: Optimizer, trainX: Matrix, targets: Matrix,
+                pointsX: Matrix, initialPredictions: Matrix, initialParameters: UnsafePointer<Float>,
+                directions kind: Directions, maximumBatch: Int) {
+        self.model = model; self.optimizer = optimizer
+        self.trainX = trainX; self.pointsX = pointsX
+        n = trainX.rows; c = model.outputDimension; u = pointsX.rows
+        let count = model.parameterCount
+        switch kind {
+        case .unit:
+            isExact = true
+            k = n * c
+            directions = Matrix(rows: k, cols: n * c)
+            for j in 0..<k { directions[j, j] = 1 }
+        case .rademacher(let count, let seed):
+            isExact = false
+            k = count
+            directions = Matrix(rows: k, cols: n * c)
+            var rng = RandomSource(seed: seed, stream: .probes)
+            for j in 0..<k { for i in 0..<(n * c) { directions[j, i] = rng.rademacher() } }
+        }
+        sensitivities = Matrix(rows: k + 1, cols: u * c)
+        parameterSensitivities = Matrix(rows: k + 1, cols: count)
+        optimizerStates = Matrix(rows: k + 1, cols: max(optimizer.sensitivityStateCount, 1))
+        // The shadow direction starts where the real run starts: u = f_{θ_0}, q = θ_0, z = vec(Y).
+        let shadow = sensitivities.row(k)
+        for i in 0..<u { (shadow + i * c).update(from: initialPredictions.row(i), count: c) }
+        parameterSensitivities.row(k).update(from: initialParameters, count: count)
+        shadowTargets = Matrix(rows: 1, cols: n * c)
+        for i in 0..<n { for o in 0..<c { shadowTargets[0, i * c + o] = targets[i, o] } }
+        gradient = FloatBuffer(count: count); delta = FloatBuffer(count: count)
+        seeds = Matrix(rows: maximumBatch, cols: c)
+    }
+    let shadowTargets: Matrix
+
+    public static func memoryBytes(directions k: Int, parameters p: Int, stateCount s: Int, points u: Int, outputs c: Int, trainCount n: Int) -> Double {
+        4 * Double(k + 1) * Double(2 * p + s + u * c + n * c)
+    }
+
+    public func advance(step t: Int, parameters θ: UnsafePointer<Float>, batch: [Int], learningRate γ: Float, kernelToBatch: Matrix?) {
+        let b = batch.count, count = model.parameterCount
+        let batchX = Matrix(rows: b, cols: trainX.cols)
+        trainX.gatherRows(batch, into: batchX)
+        let batchSeeds = seeds.rows(0..<b)
+        for j in 0...k {
+            // r_i = u_{t-1}(x_i) − z_i; ḡ = (1/b) Σ J_{t-1}(x_i)ᵀ r_i (one VJP).
+            let uj = sensitivities.row(j)
+            let z = j == k ? shadowTargets.row(0) : directions.row(j)
+            for (r, i) in batch.enumerated() {
+                for o in 0..<c { batchSeeds[r, o] = (uj[i * c + o] - z[i * c + o]) / Float(b) }
+            }
+            _ = model.forward(batchX, parameters: θ)
+            model.vjp(seeds: batchSeeds, into: gradient.base, beta: 0)
+            // Δq by the optimizer's own rule with P_t frozen (its buffers for this direction).
+            let q = parameterSensitivities.row(j)
+            optimizer.sensitivityUpdate(gradient: gradient.base, sensitivity: q, state: optimizerStates.row(j),
+                                        update: delta.base, step: t)
+            // u_t(x) = u_{t-1}(x) + J_{t-1}(x) Δq (one JVP over U).
+            let tangent = model.jvp(pointsX, parameters: θ, direction: delta.base).tangent
+            for i in 0..<u { Vec.axpy(c, 1, tangent.row(i), uj + i * c) }
+            Vec.axpy(count, 1, delta.base, q)
+        }
+    }
+
+    public func effectiveParameters(rows: Range<Int>) -> (value: Double, standardError: Double) {
+        let scale = Double(n) / (Double(rows.count) * Double(c))
+        var estimates = [Double](repeating: 0, count: k)
+        for j in 0..<k {
+            estimates[j] = scale * Vec.sumSquares(rows.count * c, sensitivities.row(j) + rows.lowerBound * c)
+        }
+        if isExact { return (estimates.reduce(0, +), 0) }
+        // Each Rademacher estimate is unbiased for p; report their mean and its standard error.
+        let mean = estimates.reduce(0, +) / Double(k)
+        let variance = k > 1 ? estimates.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(k - 1) : 0
+        return (mean, (variance / Double(k)).squareRoot())
+    }
+
+    public func shadow(row: Int) -> UnsafeMutablePointer<Float> { sensitivities.row(k) + row * c }
+
+    /// Ŝ_t(x)_{o, j} for exact engines (tests compare with the kernel path).
+    public func smootherEntry(row: Int, output o: Int, column j: Int) -> Float {
+        precondition(isExact, "smoother entries exist only for unit directions")
+        return sensitivities[j, row * c + o]
+    }
+}

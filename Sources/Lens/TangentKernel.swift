@@ -1,0 +1,264 @@
+import Linalg
+import Nets
+
+/// A point set prepared for kernel evaluation at one θ: whatever a kernel path needs to form
+/// `K(x, x')` for any pair of its points (layer factors, Jacobian rows, or the points themselves).
+public protocol KernelOperand: AnyObject {
+    var pointCount: Int { get }
+}
+
+/// The empirical tangent kernel `K(x, x') = J(x) P J(x')ᵀ ∈ R^{C×C}` (telescoping.md §4), with
+/// `P` the optimizer's diagonal preconditioner (identity for SGD). Three paths share this
+/// interface: layer Gram matrices (§5), explicit Jacobian rows, and VJP/JVP columns.
+///
+/// Kernel matrices are `(m·C) × (m'·C)`, row `i·C + c` for point `i`, output `c`.
+public protocol TangentKernelPath: AnyObject {
+    var name: String { get }
+    /// Prepares `x` (m × d) at θ. `preconditioner` is diag P (nil for identity), read now.
+    func prepare(_ x: Matrix, parameters θ: UnsafePointer<Float>, preconditioner: UnsafePointer<Float>?) -> KernelOperand
+    /// `K(A[rowsA], B[rowsB])` into `out`; nil rows mean every point.
+    func kernel(_ a: KernelOperand, rows rowsA: [Int]?, _ b: KernelOperand, rows rowsB: [Int]?, into out: Matrix)
+    /// `tr K(x, x) = ‖J(x)‖²_P` per point (telescoping.md §6, `ktrace`).
+    func traces(_ a: KernelOperand) -> [Double]
+}
+
+extension TangentKernelPath {
+    /// Allocating convenience for `kernel(_:rows:_:rows:into:)`.
+    public func kernel(_ a: KernelOperand, rows rowsA: [Int]? = nil, _ b: KernelOperand, rows rowsB: [Int]? = nil, outputs: Int) -> Matrix {
+        let out = Matrix(rows: (rowsA?.count ?? a.pointCount) * outputs, cols: (rowsB?.count ?? b.pointCount) * outputs)
+        kernel(a, rows: rowsA, b, rows: rowsB, into: out)
+        return out
+    }
+}
+
+// MARK: - Layer-Gram path (telescoping.md §5)
+
+/// Per-layer factors of a point set, with output deltas stacked so row `i·C + c` is
+/// `δ_{l,c}(x_i)`: one GEMM then yields every `(c, c')` block of `G^δ_l` at once.
+public final class LayerFactorOperand: KernelOperand {
+    public let pointCount: Int
+    public let outputs: Int
+    /// Per layer: `inputs` (m × d_{l-1}), `biasScale`, stacked deltas ((m·C) × d_l).
+    public let inputs: [Matrix]
+    public let biasScales: [Float]
+    public let deltas: [Matrix]
+
+    init(_ factors: [LayerKernelFactors], pointCount m: Int, outputs c: Int) {
+        pointCount = m
+        outputs = c
+        inputs = factors.map(\.inputs)
+        biasScales = factors.map(\.biasScale)
+        deltas = factors.map { layer in
+            let width = layer.deltas[0].cols
+            let stacked = Matrix(rows: m * c, cols: width)
+            for i in 0..<m {
+                for k in 0..<c { stacked.row(i * c + k).update(from: layer.deltas[k].row(i), count: width) }
+            }
+            return stacked
+        }
+    }
+}
+
+/// `K(x,x')_{cc'} = Σ_l (δ_{l,c}(x)·δ_{l,c'}(x')) (h_{l-1}(x)·h_{l-1}(x') + β_l²)`: a sum over
+/// layers of Hadamard products of Gram matrices, each a single GEMM, with no per-example
+/// gradients (telescoping.md §5). Valid only without a preconditioner.
+public final class LayerGramKernel: TangentKernelPath {
+    public let name = "layer_gram"
+    let model: LayerFactorizedModel
+
+    public init(model: LayerFactorizedModel) { self.model = model }
+
+    public func prepare(_ x: Matrix, parameters θ: UnsafePointer<Float>, preconditioner: UnsafePointer<Float>?) -> KernelOperand {
+        precondition(preconditioner == nil, "the layer-Gram kernel has no preconditioned form (telescoping.md §5)")
+        return LayerFactorOperand(model.kernelFactors(x, parameters: θ), pointCount: x.rows, outputs: model.outputDimension)
+    }
+
+    public func kernel(_ a: KernelOperand, rows rowsA: [Int]?, _ b: KernelOperand, rows rowsB: [Int]?, into out: Matrix) {
+        let fa = a as! LayerFactorOperand, fb = b as! LayerFactorOperand
+        let c = fa.outputs
+        let ma = rowsA?.count ?? fa.pointCount, mb = rowsB?.count ?? fb.pointCount
+        precondition(out.rows == ma * c && out.cols == mb * c, "kernel output shape")
+        out.fill(0)
+        let gramH = Matrix(rows: ma, cols: mb)
+        let gramDelta = Matrix(rows: ma * c, cols: mb * c)
+        for l in 0..<fa.inputs.count {
+            let ha = gathered(fa.inputs[l], rowsA), hb = gathered(fb.inputs[l], rowsB)
+            let da = gathered(fa.deltas[l], rowsA, block: c), db = gathered(fb.deltas[l], rowsB, block: c)
+            gemm(ha, hb, transposeB: true, into: gramH)
+            gemm(da, db, transposeB: true, into: gramDelta)
+            let beta2 = fa.biasScales[l] * fa.biasScales[l]
+            // G^δ_l ⊙ (G^h_l + β²), with G^h broadcast over each C×C block.
+            for i in 0..<ma {
+                let gh = gramH.row(i)
+                for ci in 0..<c {
+                    let r = i * c + ci
+                    let o = out.row(r), g = gramDelta.row(r)
+                    for j in 0..<mb {
+                        let w = gh[j] + beta2
+                        for cj in 0..<c { o[j * c + cj] += g[j * c + cj] * w }
+                    }
+                }
+            }
+        }
+    }
+
+    public func traces(_ a: KernelOperand) -> [Double] {
+        let f = a as! LayerFactorOperand
+        var t = [Double](repeating: 0, count: f.pointCount)
+        for l in 0..<f.inputs.count {
+            let h = f.inputs[l], d = f.deltas[l], beta2 = Double(f.biasScales[l] * f.biasScales[l])
+            for i in 0..<f.pointCount {
+                let hh = Vec.sumSquares(h.cols, h.row(i)) + beta2
+                var dd = 0.0
+                for k in 0..<f.outputs { dd += Vec.sumSquares(d.cols, d.row(i * f.outputs + k)) }
+                t[i] += dd * hh
+            }
+        }
+        return t
+    }
+}
+
+/// Rows `rows` of `m` (blocks of `block` consecutive rows per point), or `m` itself.
+func gathered(_ m: Matrix, _ rows: [Int]?, block: Int = 1) -> Matrix {
+    guard let rows else { return m }
+    let out = Matrix(rows: rows.count * block, cols: m.cols)
+    for (k, i) in rows.enumerated() {
+        for b in 0..<block { out.row(k * block + b).update(from: m.row(i * block + b), count: m.cols) }
+    }
+    return out
+}
+
+// MARK: - Explicit-Jacobian path
+
+/// Jacobian rows of a point set, `(m·C) × P`, already scaled by `√P_diag` so that
+/// `K^P = (J√P)(J√P)ᵀ` is one GEMM.
+public final class JacobianOperand: KernelOperand {
+    public let pointCount: Int
+    public let rows: Matrix
+    init(pointCount: Int, rows: Matrix) { self.pointCount = pointCount; self.rows = rows }
+}
+
+/// Forms per-example Jacobian rows by one VJP per point and output, then `J P J'ᵀ` by GEMM.
+/// Cost `O(m·C·P)` memory: for small problems, and for any preconditioner (telescoping.md §5).
+public final class ExplicitJacobianKernel: TangentKernelPath {
+    public let name = "explicit"
+    let model: DifferentiableModel
+
+    public init(model: DifferentiableModel) { self.model = model }
+
+    public func prepare(_ x: Matrix, parameters θ: UnsafePointer<Float>, preconditioner: UnsafePointer<Float>?) -> KernelOperand {
+        let j = jacobianRows(model: model, x, parameters: θ)
+        if let p = preconditioner {
+            let count = model.parameterCount
+            let root = FloatBuffer(count: count)
+            for k in 0..<count { root[k] = p[k].squareRoot() }
+            for r in 0..<j.rows { Vec.hadamard(count, j.row(r), root.base, j.row(r)) }
+        }
+        return JacobianOperand(pointCount: x.rows, rows: j)
+    }
+
+    public func kernel(_ a: KernelOperand, rows rowsA: [Int]?, _ b: KernelOperand, rows rowsB: [Int]?, into out: Matrix) {
+        let ja = a as! JacobianOperand, jb = b as! JacobianOperand
+        let c = model.outputDimension
+        gemm(gathered(ja.rows, rowsA, block: c), gathered(jb.rows, rowsB, block: c), transposeB: true, into: out)
+    }
+
+    public func traces(_ a: KernelOperand) -> [Double] {
+        let j = (a as! JacobianOperand).rows, c = model.outputDimension
+        return (0..<a.pointCount).map { i in
+            (0..<c).reduce(0.0) { $0 + Vec.sumSquares(j.cols, j.row(i * c + $1)) }
+        }
+    }
+}
+
+/// `J(X)` as `(m·C) × P` by brute force: one single-point forward, then one VJP per output.
+/// Independent of any factorization, which is what makes it a reference for the other paths.
+public func jacobianRows(model: DifferentiableModel, _ x: Matrix, parameters θ: UnsafePointer<Float>) -> Matrix {
+    let c = model.outputDimension, count = model.parameterCount
+    let j = Matrix(rows: x.rows * c, cols: count)
+    let seed = Matrix(rows: 1, cols: c)
+    for i in 0..<x.rows {
+        _ = model.forward(x.rows(i..<(i + 1)), parameters: θ)
+        for k in 0..<c {
+            seed.fill(0); seed[0, k] = 1
+            model.vjp(seeds: seed, into: j.row(i * c + k), beta: 0)
+        }
+    }
+    return j
+}
+
+// MARK: - VJP/JVP path (the label-sensitivity engine's primitives)
+
+/// The points and θ, kept for column-by-column evaluation.
+public final class PointOperand: KernelOperand {
+    public let pointCount: Int
+    let points: Matrix
+    let parameters: FloatBuffer
+    let preconditioner: FloatBuffer?
+    init(points: Matrix, parameters: FloatBuffer, preconditioner: FloatBuffer?) {
+        pointCount = points.rows; self.points = points; self.parameters = parameters; self.preconditioner = preconditioner
+    }
+}
+
+/// Column `(x', c')` of `K^P(X, ·)` as `J(X) · P · J(x')ᵀ e_{c'}`: one VJP and one JVP, memory
+/// `O(P)`, any model and any preconditioner. Slow per entry, but it scales where the others
+/// cannot.
+public final class VJPJVPKernel: TangentKernelPath {
+    public let name = "vjp_jvp"
+    let model: DifferentiableModel
+
+    public init(model: DifferentiableModel) { self.model = model }
+
+    public func prepare(_ x: Matrix, parameters θ: UnsafePointer<Float>, preconditioner: UnsafePointer<Float>?) -> KernelOperand {
+        let count = model.parameterCount
+        let theta = FloatBuffer(count: count)
+        theta.base.update(from: θ, count: count)
+        var p: FloatBuffer? = nil
+        if let preconditioner {
+            p = FloatBuffer(count: count)
+            p!.base.update(from: preconditioner, count: count)
+        }
+        return PointOperand(points: x.copied(), parameters: theta, preconditioner: p)
+    }
+
+    public func kernel(_ a: KernelOperand, rows rowsA: [Int]?, _ b: KernelOperand, rows rowsB: [Int]?, into out: Matrix) {
+        let pa = a as! PointOperand, pb = b as! PointOperand
+        let c = model.outputDimension, count = model.parameterCount
+        let xa = gathered(pa.points, rowsA), xb = gathered(pb.points, rowsB)
+        let direction = FloatBuffer(count: count)
+        let seed = Matrix(rows: 1, cols: c)
+        for j in 0..<xb.rows {
+            for k in 0..<c {
+                _ = model.forward(xb.rows(j..<(j + 1)), parameters: pb.parameters.base)
+                seed.fill(0); seed[0, k] = 1
+                model.vjp(seeds: seed, into: direction.base, beta: 0)
+                if let p = pa.preconditioner { Vec.hadamard(count, direction.base, p.base, direction.base) }
+                let tangent = model.jvp(xa, parameters: pa.parameters.base, direction: direction.base).tangent
+                for i in 0..<xa.rows {
+                    for ci in 0..<c { out[i * c + ci, j * c + k] = tangent[i, ci] }
+                }
+            }
+        }
+    }
+
+    public func traces(_ a: KernelOperand) -> [Double] {
+        let pa = a as! PointOperand
+        let c = model.outputDimension, count = model.parameterCount
+        let g = FloatBuffer(count: count)
+        let seed = Matrix(rows: 1, cols: c)
+        return (0..<pa.pointCount).map { i in
+            _ = model.forward(pa.points.rows(i..<(i + 1)), parameters: pa.parameters.base)
+            var t = 0.0
+            for k in 0..<c {
+                seed.fill(0); seed[0, k] = 1
+                model.vjp(seeds: seed, into: g.base, beta: 0)
+                if let p = pa.preconditioner {
+                    for q in 0..<count { t += Double(g[q] * g[q] * p[q]) }
+                } else {
+                    t += Vec.sumSquares(count, g.base)
+                }
+            }
+            return t
+        }
+    }
+}

@@ -1,0 +1,410 @@
+import Linalg
+import Nets
+
+/// Watches a training run step by step and records what the telescoping lens sees
+/// (telescoping.md §2–§8): the network's predictions, the telescoping model
+/// `f̃_t = f̃_{t-1} + J_{t-1}Δθ_t`, the linearized baseline `f_lin,t = f_0 + J_0(θ_t − θ_0)`, kernel
+/// statistics, gradient summaries and the smoother's effective parameters.
+///
+/// Step convention: quantities of the network *state* after `s` steps (predictions, kernels
+/// K(θ_s), Ŝ_s, p) are recorded under step `s`; quantities of the *step* t (batch loss at
+/// θ_{t-1}, gradient, update, learning rate) under step `t`. The state at `s = t−1` is observed
+/// inside step t's pass, which runs at θ_{t-1} before the update is applied.
+public final class TelescopingLens {
+    public let scalarKeys = ScalarKeys()
+    let keys: LensKeys
+    let model: DifferentiableModel
+    let factorized: LayerFactorizedModel?
+    let optimizer: Optimizer
+    let problem: LensProblem
+    let options: LensOptions
+    let sink: LensSink
+    let outputs: Int, parameterCount: Int
+
+    /// Evaluation points: the train split (rows of `problem.evalTrain`) then the test split.
+    let evalX: Matrix, evalY: Matrix
+    let trainEvalCount: Int, testCount: Int
+    /// Telescoped and linearized predictions over the evaluation points, and the pass outputs.
+    let telescoped: Matrix, linearized: Matrix, predictions: Matrix, tangent: Matrix
+    let initialParameters: FloatBuffer
+
+    /// Kernel points U: training rows first (all of them when the smoother needs them, else the
+    /// evaluation and reference rows), then the test points.
+    let kernelX: Matrix
+    let kernelTrainRows: [Int]
+    let uOfTrain: [Int]           // training row → row of U, or −1
+    let uOfEvalTrain: [Int], uOfReference: [Int], uOfTest: [Int]
+    let kernelPath: TangentKernelPath?
+    let smoother: SmootherEngine?
+    let smootherTestRows: Range<Int>
+
+    var initialReferenceKernel: Matrix?
+    var previousReferenceKernel: Matrix?
+    var gradReference: [LayerKernelFactors]?
+    let layerShapes: [LayerShape]
+
+    public init(model: DifferentiableModel, optimizer: Optimizer, problem: LensProblem,
+                initialParameters θ0: UnsafePointer<Float>, options: LensOptions, sink: LensSink) throws {
+        self.model = model
+        factorized = model as? LayerFactorizedModel
+        self.optimizer = optimizer
+        self.problem = problem
+        self.options = options
+        self.sink = sink
+        outputs = model.outputDimension
+        parameterCount = model.parameterCount
+        layerShapes = factorized?.layers ?? [LayerShape(inputs: parameterCount, outputs: 1, hasBias: false, weightOffset: 0)]
+        keys = LensKeys(scalarKeys, layers: layerShapes.count)
+
+        trainEvalCount = problem.evalTrain.count
+        testCount = problem.testX.rows
+        let m = trainEvalCount + testCount, d = problem.trainX.cols
+        evalX = Matrix(rows: m, cols: d)
+        evalY = Matrix(rows: m, cols: outputs)
+        problem.trainX.gatherRows(problem.evalTrain, into: evalX.rows(0..<trainEvalCount))
+        problem.trainY.gatherRows(problem.evalTrain, into: evalY.rows(0..<trainEvalCount))
+        evalX.rows(trainEvalCount..<m).copy(from: problem.testX)
+        evalY.rows(trainEvalCount..<m).copy(from: problem.testY)
+        telescoped = Matrix(rows: m, cols: outputs)
+        linearized = Matrix(rows: m, cols: outputs)
+        predictions = Matrix(rows: m, cols: outputs)
+        tangent = Matrix(rows: m, cols: outputs)
+        initialParameters = FloatBuffer(count: parameterCount)
+        initialParameters.base.update(from: θ0, count: parameterCount)
+
+        // Kernel point set U and its index maps.
+        let n = problem.trainX.rows
+        let smootherOn = options.smoother != .off
+        let needsKernelPoints = options.kernel || smootherOn
+        var trainRows: [Int]
+        if smootherOn {
+            trainRows = Array(0..<n)
+        } else {
+            trainRows = Array(Set(problem.evalTrain + problem.reference)).sorted()
+        }
+        if !needsKernelPoints { trainRows = [] }
+        kernelTrainRows = trainRows
+        var uOfTrain = [Int](repeating: -1, count: n)
+        for (u, i) in trainRows.enumerated() { uOfTrain[i] = u }
+        self.uOfTrain = uOfTrain
+        uOfEvalTrain = problem.evalTrain.map { uOfTrain[$0] }
+        uOfReference = problem.reference.map { uOfTrain[$0] }
+        uOfTest = needsKernelPoints ? Array(trainRows.count..<(trainRows.count + testCount)) : []
+        kernelX = Matrix(rows: needsKernelPoints ? trainRows.count + testCount : 0, cols: d)
+        if needsKernelPoints {
+            problem.trainX.gatherRows(trainRows, into: kernelX.rows(0..<trainRows.count))
+            kernelX.rows(trainRows.count..<kernelX.rows).copy(from: problem.testX)
+        }
+        smootherTestRows = n..<(n + testCount)
+
+        // Kernel path (telescoping.md §5).
+        let useGram = factorized != nil && !options.optimizerIsPreconditioned
+        let explicitBytes = 4.0 * Double(kernelX.rows * outputs) * Double(parameterCount)
+        switch options.kernelPath {
+        case .layerGram:
+            guard let f = factorized, !options.optimizerIsPreconditioned else {
+                throw LensError("lens.kernel_path: layer_gram needs an MLP trained without a preconditioner (use explicit or vjp_jvp)")
+            }
+            kernelPath = LayerGramKernel(model: f)
+        case .explicit: kernelPath = ExplicitJacobianKernel(model: model)
+        case .vjpJvp: kernelPath = VJPJVPKernel(model: model)
+        case .auto:
+            if useGram, let f = factorized { kernelPath = LayerGramKernel(model: f) }
+            else if explicitBytes <= options.memoryBudgetBytes { kernelPath = ExplicitJacobianKernel(model: model) }
+            else { kernelPath = VJPJVPKernel(model: model) }
+        }
+
+        // Smoother engine (telescoping.md §8); f_{θ_0} over U seeds its shadow trajectory.
+        if smootherOn {
+            let f0 = model.forward(kernelX, parameters: θ0).copied()
+            if options.smoother == .exact && options.optimizerIsPlainSGD {
+                smoother = KernelSmoother(trainCount: n, outputs: outputs, points: kernelX.rows,
+                                          targets: problem.trainY, initialPredictions: f0)
+            } else {
+                let directions: LabelSensitivityEngine.Directions =
+                    options.smoother == .exact ? .unit : .rademacher(count: options.probes, seed: options.seed)
+                smoother = LabelSensitivityEngine(model: model, optimizer: optimizer, trainX: problem.trainX,
+                                                  targets: problem.trainY, pointsX: kernelX, initialPredictions: f0,
+                                                  initialParameters: θ0, directions: directions,
+                                                  maximumBatch: n)
+            }
+        } else {
+            smoother = nil
+        }
+    }
+
+    /// Memory an exact or probe smoother would hold, for validation against the budget.
+    public static func smootherMemoryBytes(options: LensOptions, trainCount n: Int, testCount: Int, outputs c: Int,
+                                           parameters p: Int, batch: Int, optimizerStateCount s: Int) -> Double {
+        let u = n + testCount
+        switch options.smoother {
+        case .off: return 0
+        case .exact where options.optimizerIsPlainSGD:
+            return KernelSmoother.memoryBytes(trainCount: n, outputs: c, points: u, batch: batch)
+        case .exact:
+            return LabelSensitivityEngine.memoryBytes(directions: n * c, parameters: p, stateCount: s, points: u, outputs: c, trainCount: n)
+        case .probes:
+            return LabelSensitivityEngine.memoryBytes(directions: options.probes, parameters: p, stateCount: s, points: u, outputs: c, trainCount: n)
+        }
+    }
+
+    func isRecorded(_ step: Int) -> Bool { step % options.every == 0 || step == options.totalSteps }
+
+    // MARK: - One step
+
+    /// Step `t`: called after the optimizer proposed Δθ_t from the batch gradient at θ_{t-1}
+    /// and before θ moves. `gradient` is the raw batch gradient ∇L_t(θ_{t-1}).
+    public func observe(step t: Int, parameters θ: UnsafePointer<Float>, update Δθ: UnsafePointer<Float>,
+                        gradient: UnsafePointer<Float>, batch: [Int], learningRate γ: Float, batchLoss: Double) {
+        // One fused pass at θ_{t-1}: f_{θ_{t-1}} (primal) and J_{t-1}Δθ_t (tangent), §2.
+        let pass = model.jvp(evalX, parameters: θ, direction: Δθ)
+        predictions.copy(from: pass.primal)
+        tangent.copy(from: pass.tangent)
+        if t == 1 {
+            telescoped.copy(from: predictions)
+            linearized.copy(from: predictions)
+        }
+
+        let s = t - 1
+        let needsBatchKernel = smoother?.needsBatchKernel ?? false
+        var operand: KernelOperand? = nil
+        if needsBatchKernel || (isRecorded(s) && options.kernel) {
+            operand = kernelPath?.prepare(kernelX, parameters: θ, preconditioner: optimizer.preconditioner)
+        }
+        if isRecorded(s) { recordState(step: s, parameters: θ, operand: operand) }
+
+        // Ŝ_{t-1} → Ŝ_t with K_t(U, B) (fast path) or the label-sensitivity engine.
+        if let smoother {
+            var kernelToBatch: Matrix? = nil
+            if needsBatchKernel, let operand, let path = kernelPath {
+                kernelToBatch = path.kernel(operand, rows: nil, operand, rows: batch.map { uOfTrain[$0] }, outputs: outputs)
+            }
+            smoother.advance(step: t, parameters: θ, batch: batch, learningRate: γ, kernelToBatch: kernelToBatch)
+        }
+
+        // f̃_t = f̃_{t-1} + J_{t-1}Δθ_t (§2); f_lin,t = f_lin,t-1 + J_0 Δθ_t (§3).
+        Vec.axpy(telescoped.count, 1, tangent.base, telescoped.base)
+        let linearTangent = model.jvp(evalX, parameters: initialParameters.base, direction: Δθ).tangent
+        Vec.axpy(linearized.count, 1, linearTangent.base, linearized.base)
+
+        if isRecorded(t) {
+            sink.scalar(keys.trainLoss, step: t, value: batchLoss)
+            sink.scalar(keys.lr, step: t, value: Double(γ))
+            recordGradientSummaries(step: t, parameters: θ, update: Δθ, gradient: gradient)
+        }
+    }
+
+    /// After the last step: records the final state θ_T.
+    public func finish(step T: Int, parameters θ: UnsafePointer<Float>) {
+        predictions.copy(from: model.forward(evalX, parameters: θ))
+        if T == 0 {
+            telescoped.copy(from: predictions)
+            linearized.copy(from: predictions)
+        }
+        let operand = options.kernel
+            ? kernelPath?.prepare(kernelX, parameters: θ, preconditioner: optimizer.preconditioner) : nil
+        recordState(step: T, parameters: θ, operand: operand)
+    }
+
+    // MARK: - Recording the state θ_s
+
+    func recordState(step s: Int, parameters θ: UnsafePointer<Float>, operand: KernelOperand?) {
+        let m1 = trainEvalCount, m = evalX.rows, c = outputs
+        let trainRange = 0..<m1, testRange = m1..<m
+        let k = keys
+
+        sink.scalar(k.trainMSE, step: s, value: meanSquaredError(predictions, evalY, trainRange))
+        sink.scalar(k.testMSE, step: s, value: meanSquaredError(predictions, evalY, testRange))
+        sink.scalar(k.telTestMSE, step: s, value: meanSquaredError(telescoped, evalY, testRange))
+        sink.scalar(k.linTestMSE, step: s, value: meanSquaredError(linearized, evalY, testRange))
+        if problem.classification {
+            sink.scalar(k.trainAcc, step: s, value: accuracy(predictions, evalY, trainRange))
+            sink.scalar(k.testAcc, step: s, value: accuracy(predictions, evalY, testRange))
+            sink.scalar(k.telTestAcc, step: s, value: accuracy(telescoped, evalY, testRange))
+            sink.scalar(k.linTestAcc, step: s, value: accuracy(linearized, evalY, testRange))
+        }
+        sink.scalar(k.approxErrTel, step: s, value: meanAbsoluteDifference(predictions, telescoped, testRange))
+        sink.scalar(k.approxErrTelTrain, step: s, value: meanAbsoluteDifference(predictions, telescoped, trainRange))
+        sink.scalar(k.approxErrLin, step: s, value: meanAbsoluteDifference(predictions, linearized, testRange))
+        sink.scalar(k.approxErrLinTrain, step: s, value: meanAbsoluteDifference(predictions, linearized, trainRange))
+        for (kind, matrix) in [(VectorKind.pred, predictions), (.tel, telescoped), (.lin, linearized)] {
+            sink.vector(kind, split: .train, step: s, values: UnsafeBufferPointer(start: matrix.base, count: m1 * c))
+            sink.vector(kind, split: .test, step: s, values: UnsafeBufferPointer(start: matrix.row(m1), count: (m - m1) * c))
+        }
+
+        if let smoother {
+            let n = problem.trainX.rows
+            let train = smoother.effectiveParameters(rows: 0..<n)
+            let test = smoother.effectiveParameters(rows: smootherTestRows)
+            sink.scalar(k.pTrain, step: s, value: train.value)
+            sink.scalar(k.pTest, step: s, value: test.value)
+            sink.scalar(k.pSE, step: s, value: train.standardError)
+            sink.scalar(k.pTestSE, step: s, value: test.standardError)
+            // smoother_err: |Ŝ_s vec(Y) + c_s − f_{θ_s}| over the test evaluation points.
+            var err = 0.0
+            for i in 0..<testCount {
+                let shadow = smoother.shadow(row: smootherTestRows.lowerBound + i), f = predictions.row(m1 + i)
+                for o in 0..<c { err += Double(abs(shadow[o] - f[o])) }
+            }
+            sink.scalar(k.smootherErr, step: s, value: testCount > 0 ? err / Double(testCount * c) : 0)
+        }
+
+        if options.kernel, let operand, let path = kernelPath {
+            recordKernelStatistics(step: s, operand: operand, path: path)
+        }
+        recordGradientChange(step: s, parameters: θ, operand: operand)
+    }
+
+    /// telescoping.md §6, against the train reference set R.
+    func recordKernelStatistics(step s: Int, operand: KernelOperand, path: TangentKernelPath) {
+        let c = outputs, k = keys
+        let n = Double(problem.trainX.rows), r = uOfReference.count
+        let traces = path.traces(operand)
+        sink.scalar(k.ktraceTrain, step: s, value: mean(uOfEvalTrain.map { traces[$0] }))
+        sink.scalar(k.ktraceTest, step: s, value: mean(uOfTest.map { traces[$0] }))
+        guard r > 0 else { return }
+
+        // ω(x) = ‖[K(x, x_r)]_{r∈R}‖_F · √(n/|R|), per evaluation point.
+        let evalRows = uOfEvalTrain + uOfTest
+        let toReference = path.kernel(operand, rows: evalRows, operand, rows: uOfReference, outputs: c)
+        let scale = (n / Double(r)).squareRoot()
+        let weightNorms = FloatBuffer(count: evalRows.count)
+        for i in 0..<evalRows.count {
+            var sum = 0.0
+            for o in 0..<c { sum += Vec.sumSquares(r * c, toReference.row(i * c + o)) }
+            weightNorms[i] = Float(sum.squareRoot() * scale)
+        }
+        let m1 = uOfEvalTrain.count
+        let trainNorms = UnsafeBufferPointer(start: weightNorms.base, count: m1)
+        let testNorms = UnsafeBufferPointer(start: weightNorms.base + m1, count: evalRows.count - m1)
+        sink.vector(.kwn, split: .train, step: s, values: trainNorms)
+        sink.vector(.kwn, split: .test, step: s, values: testNorms)
+        sink.scalar(k.kwnMeanTrain, step: s, value: mean(trainNorms.map(Double.init)))
+        sink.scalar(k.kwnMeanTest, step: s, value: mean(testNorms.map(Double.init)))
+        sink.scalar(k.kwnMaxTrain, step: s, value: Double(trainNorms.max() ?? 0))
+        sink.scalar(k.kwnMaxTest, step: s, value: Double(testNorms.max() ?? 0))
+
+        // kalign = yᵀ K_RR y / (‖K_RR‖_F ‖y‖²); drift and velocity of K_RR.
+        let kRR = path.kernel(operand, rows: uOfReference, operand, rows: uOfReference, outputs: c)
+        let y = Matrix(rows: r, cols: c)
+        problem.trainY.gatherRows(problem.reference, into: y)
+        let ky = Matrix(rows: r * c, cols: 1)
+        gemm(kRR, Matrix(rows: r * c, cols: 1, stride: 1, base: y.base, owner: y.owner), into: ky)
+        let yKy = Vec.dot(r * c, y.base, ky.base), yy = Vec.sumSquares(r * c, y.base)
+        let kNorm = Vec.norm(kRR.count, kRR.base)
+        sink.scalar(k.kalign, step: s, value: kNorm > 0 && yy > 0 ? yKy / (kNorm * yy) : 0)
+        if initialReferenceKernel == nil { initialReferenceKernel = kRR }
+        if let k0 = initialReferenceKernel {
+            sink.scalar(k.kdrift0, step: s, value: relativeDistance(kRR, k0))
+        }
+        if let previous = previousReferenceKernel {
+            sink.scalar(k.kvel, step: s, value: relativeDistance(kRR, previous))
+        }
+        previousReferenceKernel = kRR
+    }
+
+    /// Γ_l(s, t') on the reference set from layer factors (telescoping.md §7):
+    /// ‖u vᵀ − u' v'ᵀ‖²_F = ‖u‖²‖v‖² + ‖u'‖²‖v'‖² − 2(u·u')(v·v').
+    func recordGradientChange(step s: Int, parameters θ: UnsafePointer<Float>, operand: KernelOperand?) {
+        guard let factorized, !problem.reference.isEmpty, s >= options.gradReferenceStep else { return }
+        let current: [LayerKernelFactors]
+        let probe = Matrix(rows: problem.reference.count, cols: problem.trainX.cols)
+        problem.trainX.gatherRows(problem.reference, into: probe)
+        current = factorized.kernelFactors(probe, parameters: θ)
+        guard let reference = gradReference else {
+            if s == options.gradReferenceStep { gradReference = current }
+            return
+        }
+        let c = outputs
+        for l in 0..<current.count {
+            let now = current[l], then = reference[l]
+            let beta2 = Double(now.biasScale * now.biasScale)
+            var total = 0.0
+            for i in 0..<probe.rows {
+                let hh = Vec.sumSquares(now.inputs.cols, now.inputs.row(i))
+                let hh0 = Vec.sumSquares(then.inputs.cols, then.inputs.row(i))
+                let hx = Vec.dot(now.inputs.cols, now.inputs.row(i), then.inputs.row(i))
+                var diff = 0.0, base = 0.0
+                for o in 0..<c {
+                    let d = now.deltas[o].row(i), d0 = then.deltas[o].row(i), w = now.deltas[o].cols
+                    let dd = Vec.sumSquares(w, d), dd0 = Vec.sumSquares(w, d0), dx = Vec.dot(w, d, d0)
+                    diff += dd * hh + dd0 * hh0 - 2 * dx * hx + beta2 * (dd + dd0 - 2 * dx)
+                    base += dd0 * (hh0 + beta2)
+                }
+                total += base > 0 ? max(diff, 0).squareRoot() / base.squareRoot() : 0
+            }
+            sink.scalar(keys.gradChange[l], step: s, value: total / Double(probe.rows))
+        }
+    }
+
+    /// telescoping.md §7, per layer: ‖∇W_l‖, ‖∇b_l‖, ‖Δθ_l‖, ‖θ_{t,l}‖, their ratio, mean P_t.
+    func recordGradientSummaries(step t: Int, parameters θ: UnsafePointer<Float>, update Δθ: UnsafePointer<Float>,
+                                 gradient: UnsafePointer<Float>) {
+        let p = optimizer.preconditioner
+        for (l, layer) in layerShapes.enumerated() {
+            let w = layer.weightOffset, nw = layer.weightCount
+            let all = layer.parameterCount
+            sink.scalar(keys.gradNorm[l], step: t, value: Vec.norm(nw, gradient + w))
+            if layer.hasBias {
+                sink.scalar(keys.gradNormBias[l], step: t, value: Vec.norm(layer.outputs, gradient + layer.biasOffset))
+            }
+            let updateNorm = Vec.norm(all, Δθ + w)
+            var after = 0.0
+            for i in w..<(w + all) { let v = Double(θ[i] + Δθ[i]); after += v * v }
+            let before = Vec.norm(all, θ + w)
+            sink.scalar(keys.updateNorm[l], step: t, value: updateNorm)
+            sink.scalar(keys.weightNorm[l], step: t, value: after.squareRoot())
+            sink.scalar(keys.updateRatio[l], step: t, value: before > 0 ? updateNorm / before : 0)
+            if let p { sink.scalar(keys.precondMean[l], step: t, value: Vec.sum(all, p + w) / Double(all)) }
+        }
+    }
+}
+
+public struct LensError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ message: String) { description = message }
+}
+
+// MARK: - Metrics over row ranges of an `m × C` prediction matrix
+
+func meanSquaredError(_ f: Matrix, _ y: Matrix, _ rows: Range<Int>) -> Double {
+    guard !rows.isEmpty else { return 0 }
+    var s = 0.0
+    for i in rows { for o in 0..<f.cols { let d = Double(f[i, o] - y[i, o]); s += d * d } }
+    return s / Double(rows.count * f.cols)
+}
+
+func meanAbsoluteDifference(_ a: Matrix, _ b: Matrix, _ rows: Range<Int>) -> Double {
+    guard !rows.isEmpty else { return 0 }
+    var s = 0.0
+    for i in rows { for o in 0..<a.cols { s += Double(abs(a[i, o] - b[i, o])) } }
+    return s / Double(rows.count * a.cols)
+}
+
+/// Argmax agreement for C > 1; sign agreement with ±1 targets for C = 1.
+func accuracy(_ f: Matrix, _ y: Matrix, _ rows: Range<Int>) -> Double {
+    guard !rows.isEmpty else { return 0 }
+    var hits = 0
+    for i in rows {
+        if f.cols == 1 {
+            if (f[i, 0] >= 0) == (y[i, 0] >= 0) { hits += 1 }
+        } else {
+            var bf = 0, by = 0
+            for o in 1..<f.cols {
+                if f[i, o] > f[i, bf] { bf = o }
+                if y[i, o] > y[i, by] { by = o }
+            }
+            if bf == by { hits += 1 }
+        }
+    }
+    return Double(hits) / Double(rows.count)
+}
+
+func mean(_ values: [Double]) -> Double { values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count) }
+
+func relativeDistance(_ a: Matrix, _ b: Matrix) -> Double {
+    var num = 0.0
+    for i in 0..<a.count { let d = Double(a.base[i] - b.base[i]); num += d * d }
+    let den = Vec.norm(b.count, b.base)
+    return den > 0 ? num.squareRoot() / den : 0
+}

@@ -1,0 +1,174 @@
+/// Reads one map of a config with typed, range-checked getters, recording every value it
+/// resolves (defaults included) so the stored config is complete, and rejecting keys nobody
+/// asked for with the nearest valid name.
+final class SectionReader {
+    let path: String
+    private let entries: [(String, ConfigValue)]
+    private var known: [String] = []
+    private(set) var resolved: [(String, ConfigValue)] = []
+
+    init(_ value: ConfigValue?, path: String) throws {
+        self.path = path
+        switch value {
+        case .none, .some(.null): entries = []
+        case .some(.map(let e)): entries = e
+        case .some(let other):
+            throw ConfigError("\(path.isEmpty ? "config" : path): expected a map of keys, got \(describe(other))")
+        }
+    }
+
+    private func raw(_ key: String) -> ConfigValue? {
+        known.append(key)
+        guard let v = entries.first(where: { $0.0 == key })?.1, v != .null else { return nil }
+        return v
+    }
+
+    func has(_ key: String) -> Bool { entries.contains { $0.0 == key } }
+
+    private func keyPath(_ key: String) -> String { join(path, key) }
+
+    func int(_ key: String, default d: Int, in range: ClosedRange<Int>? = nil) throws -> Int {
+        let value: Int
+        switch raw(key) {
+        case .none: value = d
+        case .some(.int(let i)): value = i
+        case .some(.double(let x)) where x == x.rounded() && abs(x) < 1e15: value = Int(x)
+        case .some(let other): throw ConfigError("\(keyPath(key)): expected an integer, got \(describe(other))")
+        }
+        if let range, !range.contains(value) {
+            throw ConfigError("\(keyPath(key)): \(value) is out of range; it must be \(describeRange(range))")
+        }
+        resolved.append((key, .int(value)))
+        return value
+    }
+
+    func optionalInt(_ key: String, in range: ClosedRange<Int>? = nil) throws -> Int? {
+        if (entries.first { $0.0 == key }?.1 ?? .null) == .null {
+            known.append(key); resolved.append((key, .null)); return nil
+        }
+        return try int(key, default: 0, in: range)
+    }
+
+    /// `open` bounds exclude the endpoint (lr > 0); NaN and infinities are always rejected.
+    func double(_ key: String, default d: Double, min: Double? = nil, minOpen: Bool = false,
+                max: Double? = nil, maxOpen: Bool = false) throws -> Double {
+        let value: Double
+        switch raw(key) {
+        case .none: value = d
+        case .some(.int(let i)): value = Double(i)
+        case .some(.double(let x)): value = x
+        case .some(.string(let s)) where Double(s) != nil && s.lowercased().contains("nan"):
+            throw ConfigError("\(keyPath(key)): NaN is not a valid value")
+        case .some(let other): throw ConfigError("\(keyPath(key)): expected a number, got \(describe(other))")
+        }
+        guard value.isFinite else { throw ConfigError("\(keyPath(key)): \(value) is not a finite number") }
+        if let min, value < min || (minOpen && value == min) {
+            throw ConfigError("\(keyPath(key)): \(value) is out of range; it must be \(minOpen ? ">" : "≥") \(min)")
+        }
+        if let max, value > max || (maxOpen && value == max) {
+            throw ConfigError("\(keyPath(key)): \(value) is out of range; it must be \(maxOpen ? "<" : "≤") \(max)")
+        }
+        resolved.append((key, .double(value)))
+        return value
+    }
+
+    func bool(_ key: String, default d: Bool) throws -> Bool {
+        switch raw(key) {
+        case .none: resolved.append((key, .bool(d))); return d
+        case .some(.bool(let b)): resolved.append((key, .bool(b))); return b
+        case .some(let other): throw ConfigError("\(keyPath(key)): expected true or false, got \(describe(other))")
+        }
+    }
+
+    func string(_ key: String, default d: String?) throws -> String? {
+        switch raw(key) {
+        case .none:
+            resolved.append((key, d.map(ConfigValue.string) ?? .null))
+            return d
+        case .some(.string(let s)): resolved.append((key, .string(s))); return s
+        case .some(let other): throw ConfigError("\(keyPath(key)): expected text, got \(describe(other))")
+        }
+    }
+
+    /// One of `allowed`; a near miss is answered with the nearest allowed value.
+    func choice(_ key: String, default d: String, allowed: [String]) throws -> String {
+        let value = try string(key, default: d) ?? d
+        guard allowed.contains(value) else {
+            let hint = nearest(value, in: allowed).map { "; did you mean '\($0)'?" } ?? ""
+            throw ConfigError("\(keyPath(key)): '\(value)' is not one of \(allowed.joined(separator: ", "))\(hint)")
+        }
+        return value
+    }
+
+    func intList(_ key: String, default d: [Int], elementRange: ClosedRange<Int>? = nil) throws -> [Int] {
+        let values: [Int]
+        switch raw(key) {
+        case .none: values = d
+        case .some(.list(let items)):
+            values = try items.enumerated().map { index, item in
+                switch item {
+                case .int(let i): return i
+                case .double(let x) where x == x.rounded(): return Int(x)
+                default: throw ConfigError("\(keyPath(key))[\(index)]: expected an integer, got \(describe(item))")
+                }
+            }
+        case .some(.int(let i)): values = [i]
+        case .some(let other): throw ConfigError("\(keyPath(key)): expected a list of integers, got \(describe(other))")
+        }
+        if let elementRange, let bad = values.firstIndex(where: { !elementRange.contains($0) }) {
+            throw ConfigError("\(keyPath(key))[\(bad)]: \(values[bad]) is out of range; it must be \(describeRange(elementRange))")
+        }
+        resolved.append((key, .list(values.map(ConfigValue.int))))
+        return values
+    }
+
+    func stringList(_ key: String, default d: [String]) throws -> [String] {
+        let values: [String]
+        switch raw(key) {
+        case .none: values = d
+        case .some(.string(let s)): values = [s]
+        case .some(.list(let items)):
+            values = try items.enumerated().map { index, item in
+                guard case .string(let s) = item else {
+                    throw ConfigError("\(keyPath(key))[\(index)]: expected text, got \(describe(item))")
+                }
+                return s
+            }
+        case .some(let other): throw ConfigError("\(keyPath(key)): expected a list of names, got \(describe(other))")
+        }
+        resolved.append((key, .list(values.map(ConfigValue.string))))
+        return values
+    }
+
+    func section(_ key: String) throws -> SectionReader {
+        try SectionReader(raw(key), path: keyPath(key))
+    }
+
+    func record(_ key: String, _ value: ConfigValue) { resolved.append((key, value)) }
+
+    /// Rejects keys that no getter asked for.
+    func finish() throws -> ConfigValue {
+        for (key, _) in entries where !known.contains(key) {
+            let hint = nearest(key, in: known).map { "; did you mean '\(join(path, $0))'?" } ?? ""
+            throw ConfigError("\(keyPath(key)): unknown key\(hint)")
+        }
+        return .map(resolved)
+    }
+}
+
+func describe(_ v: ConfigValue) -> String {
+    switch v {
+    case .map: return "a map"
+    case .list: return "a list"
+    case .string(let s): return "'\(s)'"
+    case .int(let i): return "\(i)"
+    case .double(let d): return "\(d)"
+    case .bool(let b): return "\(b)"
+    case .null: return "null"
+    }
+}
+
+func describeRange(_ r: ClosedRange<Int>) -> String {
+    if r.upperBound == Int.max { return "≥ \(r.lowerBound)" }
+    return "between \(r.lowerBound) and \(r.upperBound)"
+}

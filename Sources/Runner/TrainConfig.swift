@@ -1,0 +1,221 @@
+import Foundation
+import Data
+import Lens
+import Nets
+
+/// A training run's configuration (docs/architecture.md, "Configs"), validated in full before
+/// anything runs and resolved so every default is explicit in the stored copy.
+///
+///     data:      {source: digits, classes: [3, 5], n_train: 500, n_test: 500}
+///     model:     {kind: mlp, hidden: [256], activation: relu, init_scale: 1.0}
+///     loss:      mse
+///     optimizer: {kind: sgd, lr: 0.05, batch_size: 100}
+///     steps:     5000
+///     lens:      {every: 1, eval_train: 500, eval_test: 500, smoother: exact}
+///     seed:      0
+public struct TrainConfig {
+    public var name: String?
+    public var seed: UInt64
+    public var steps: Int
+    public var data: DataSpec
+    public var model: ModelConfig
+    public var loss: Loss
+    public var optimizer: OptimizerConfig
+    public var lens: LensConfig
+    /// Every value, defaults included, in schema order: what `runs.config` stores.
+    public var resolved: ConfigValue
+
+    public struct ModelConfig {
+        public var hidden: [Int]
+        public var activation: Activation
+        public var bias: Bool
+        public var initialization: Initialization
+        public var initScale: Float
+        public var parameterization: Parameterization
+    }
+
+    public struct OptimizerConfig {
+        public var kind: String
+        public var lr: Double
+        public var batchSize: Int
+        public var momentum: Double
+        public var nesterov: Bool
+        public var dampening: Double
+        public var weightDecay: Double
+        public var beta1: Double, beta2: Double, eps: Double
+        public var schedule: String
+        public var warmupSteps: Int
+        public var stepSize: Int
+        public var gamma: Double
+        public var minLR: Double
+        public var clipNorm: Double?
+
+        /// No momentum, decay, clipping, schedule-independent: Ŝ's kernel fast path is exact.
+        public var isPlainSGD: Bool { kind == "sgd" && momentum == 0 && weightDecay == 0 && clipNorm == nil }
+        public var isPreconditioned: Bool { kind != "sgd" }
+    }
+
+    public struct LensConfig {
+        public var options: LensOptions
+        /// How many training / test points are evaluated and recorded (0 = all).
+        public var evalTrain: Int
+        public var evalTest: Int
+    }
+
+    static let optimizerKinds = ["sgd", "adam", "adamw"]
+    static let schedules = ["constant", "step", "cosine"]
+
+    /// Parses and validates `text` (YAML or JSON), applying `overrides` (`key.path=value`) first.
+    public static func load(text: String, source: String, overrides: [String] = []) throws -> TrainConfig {
+        var tree = try ConfigParser.parse(text, source: source)
+        for assignment in overrides {
+            guard let eq = assignment.firstIndex(of: "=") else {
+                throw ConfigError("--set \(assignment): expected key.path=value")
+            }
+            let path = String(assignment[..<eq]).trimmingCharacters(in: .whitespaces)
+            let value = try ConfigParser.parseOverride(String(assignment[assignment.index(after: eq)...]), path: path)
+            guard !path.isEmpty else { throw ConfigError("--set \(assignment): empty key path") }
+            tree = try setting(tree, path: path.split(separator: ".").map(String.init), to: value)
+        }
+        return try validate(tree)
+    }
+
+    static func setting(_ tree: ConfigValue, path: [String], to value: ConfigValue) throws -> ConfigValue {
+        guard let head = path.first else { return value }
+        var entries: [(String, ConfigValue)]
+        switch tree {
+        case .map(let e): entries = e
+        case .null: entries = []
+        default: entries = []  // a scalar replaced by a map: the validator reports the shape
+        }
+        let child = entries.first { $0.0 == head }?.1 ?? .null
+        let updated = try setting(child, path: Array(path.dropFirst()), to: value)
+        if let i = entries.firstIndex(where: { $0.0 == head }) { entries[i].1 = updated } else { entries.append((head, updated)) }
+        return .map(entries)
+    }
+
+    static func validate(_ tree: ConfigValue) throws -> TrainConfig {
+        let root = try SectionReader(tree, path: "")
+        let name = try root.string("name", default: nil)
+        let seed = try root.int("seed", default: 0, in: 0...Int.max)
+        let steps = try root.int("steps", default: 1000, in: 0...100_000_000)
+
+        // data: the Data module owns its options; errors are re-rooted under `data.`.
+        guard case .map(let dataEntries)? = tree["data"] else {
+            throw ConfigError(tree["data"] == nil ? "data: missing; give at least data.source (e.g. digits)" : "data: expected a map of keys")
+        }
+        let dataSection = try root.section("data")
+        let source = try dataSection.string("source", default: nil)
+        guard let source else { throw ConfigError("data.source: missing; e.g. digits, diabetes, modular, csv") }
+        var options: [String: DataValue] = [:]
+        for (key, value) in dataEntries where key != "source" {
+            guard let v = dataValue(value) else { throw ConfigError("data.\(key): unsupported value \(describe(value))") }
+            options[key] = v
+        }
+        let dataSpec: DataSpec
+        do {
+            dataSpec = try DataFactory.resolve(DataSpec(source: source, options: options))
+        } catch let error as DataError {
+            throw ConfigError("data: \(error)")
+        }
+        var resolvedData: [(String, ConfigValue)] = [("source", .string(source))]
+        for key in dataSpec.options.keys.sorted() { resolvedData.append((key, configValue(dataSpec.options[key]!))) }
+        root.record("data", .map(resolvedData))
+
+        let m = try root.section("model")
+        _ = try m.choice("kind", default: "mlp", allowed: ["mlp"])
+        let hidden = try m.intList("hidden", default: [256], elementRange: 1...1_000_000)
+        let activation = Activation(rawValue: try m.choice("activation", default: "relu", allowed: Activation.allCases.map(\.rawValue)))!
+        let bias = try m.bool("bias", default: true)
+        let initName = try m.choice("init", default: "he", allowed: ["he", "xavier", "normal"])
+        let initStd = try m.double("init_std", default: 1, min: 0)
+        let initScale = try m.double("init_scale", default: 1, min: 0)
+        let parameterization = Parameterization(rawValue: try m.choice("parameterization", default: "standard", allowed: ["standard", "ntk"]))!
+        let initialization: Initialization = initName == "he" ? .he : initName == "xavier" ? .xavier : .normal(std: Float(initStd))
+        root.record("model", try m.finish())
+
+        let lossName = try root.choice("loss", default: "mse", allowed: ["mse", "cross_entropy"])
+        let loss: Loss = lossName == "mse" ? .mse : .crossEntropy
+
+        let o = try root.section("optimizer")
+        let kind = try o.choice("kind", default: "sgd", allowed: optimizerKinds)
+        let opt = OptimizerConfig(
+            kind: kind,
+            lr: try o.double("lr", default: 0.05, min: 0, minOpen: true),
+            batchSize: try o.int("batch_size", default: 100, in: 1...Int.max),
+            momentum: try o.double("momentum", default: 0, min: 0, max: 1, maxOpen: true),
+            nesterov: try o.bool("nesterov", default: false),
+            dampening: try o.double("dampening", default: 0, min: 0, max: 1),
+            weightDecay: try o.double("weight_decay", default: kind == "adamw" ? 0.01 : 0, min: 0),
+            beta1: try o.double("beta1", default: 0.9, min: 0, max: 1, maxOpen: true),
+            beta2: try o.double("beta2", default: 0.999, min: 0, max: 1, maxOpen: true),
+            eps: try o.double("eps", default: 1e-8, min: 0, minOpen: true),
+            schedule: try o.choice("schedule", default: "constant", allowed: schedules),
+            warmupSteps: try o.int("warmup_steps", default: 0, in: 0...Int.max),
+            stepSize: try o.int("step_size", default: max(steps / 3, 1), in: 1...Int.max),
+            gamma: try o.double("gamma", default: 0.1, min: 0, minOpen: true, max: 1),
+            minLR: try o.double("min_lr", default: 0, min: 0),
+            clipNorm: try o.has("clip_norm") ? o.double("clip_norm", default: 0, min: 0, minOpen: true) : { o.record("clip_norm", .null); return nil }())
+        if opt.nesterov && opt.momentum == 0 { throw ConfigError("optimizer.nesterov: needs optimizer.momentum > 0") }
+        if kind != "sgd" && (o.has("momentum") || o.has("nesterov")) {
+            throw ConfigError("optimizer.momentum: applies to sgd only; \(kind) uses beta1 and beta2")
+        }
+        root.record("optimizer", try o.finish())
+
+        let l = try root.section("lens")
+        var lensOptions = LensOptions()
+        lensOptions.every = try l.int("every", default: 1, in: 1...Int.max)
+        let evalTrain = try l.int("eval_train", default: 0, in: 0...Int.max)
+        let evalTest = try l.int("eval_test", default: 0, in: 0...Int.max)
+        lensOptions.kernel = try l.bool("kernel", default: true)
+        lensOptions.kernelPath = KernelPathChoice(rawValue: try l.choice("kernel_path", default: "auto", allowed: KernelPathChoice.allCases.map(\.rawValue)))!
+        lensOptions.referenceSize = try l.int("reference", default: 256, in: 1...Int.max)
+        lensOptions.smoother = SmootherMode(rawValue: try l.choice("smoother", default: loss == .mse ? "exact" : "off", allowed: SmootherMode.allCases.map(\.rawValue)))!
+        lensOptions.probes = try l.int("probes", default: 32, in: 2...100_000)
+        lensOptions.memoryBudgetBytes = try l.double("memory_budget_mb", default: 4096, min: 1) * 1024 * 1024
+        lensOptions.gradReferenceStep = try l.int("grad_ref_step", default: 0, in: 0...Int.max)
+        if lensOptions.gradReferenceStep > steps {
+            throw ConfigError("lens.grad_ref_step: \(lensOptions.gradReferenceStep) is after the last step (\(steps))")
+        }
+        if lensOptions.smoother != .off && loss != .mse {
+            throw ConfigError("lens.smoother: the smoother is defined for squared loss (telescoping.md §8); set loss: mse or lens.smoother: off")
+        }
+        lensOptions.totalSteps = steps
+        lensOptions.seed = UInt64(seed)
+        lensOptions.optimizerIsPlainSGD = opt.isPlainSGD
+        lensOptions.optimizerIsPreconditioned = opt.isPreconditioned
+        root.record("lens", try l.finish())
+
+        let resolved = try root.finish()
+        return TrainConfig(name: name, seed: UInt64(seed), steps: steps, data: dataSpec,
+                           model: ModelConfig(hidden: hidden, activation: activation, bias: bias,
+                                              initialization: initialization, initScale: Float(initScale),
+                                              parameterization: parameterization),
+                           loss: loss, optimizer: opt,
+                           lens: LensConfig(options: lensOptions, evalTrain: evalTrain, evalTest: evalTest),
+                           resolved: resolved)
+    }
+
+    static func dataValue(_ v: ConfigValue) -> DataValue? {
+        switch v {
+        case .int(let i): return .int(i)
+        case .double(let d): return .double(d)
+        case .string(let s): return .string(s)
+        case .bool(let b): return .bool(b)
+        case .list(let items):
+            let converted = items.compactMap(dataValue)
+            return converted.count == items.count ? .list(converted) : nil
+        case .map, .null: return nil
+        }
+    }
+
+    static func configValue(_ v: DataValue) -> ConfigValue {
+        switch v {
+        case .int(let i): return .int(i)
+        case .double(let d): return .double(d)
+        case .string(let s): return .string(s)
+        case .bool(let b): return .bool(b)
+        case .list(let items): return .list(items.map(configValue))
+        }
+    }
+}

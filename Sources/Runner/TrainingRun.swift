@@ -1,0 +1,252 @@
+import Foundation
+import Data
+import Lens
+import Linalg
+import Nets
+import Store
+
+/// A validated run, ready to start: data loaded, model and optimizer built, data-dependent
+/// checks done. Nothing has touched the database yet, so a refusal here stores nothing.
+public final class PreparedRun {
+    public let config: TrainConfig
+    public let split: DataSplit
+    public let model: MLP
+    public let optimizer: any CheckpointableOptimizer
+    let trainX: Matrix, trainY: Matrix, testX: Matrix, testY: Matrix
+    let evalTrain: [Int], reference: [Int], testRows: [Int]
+
+    /// Loads the data and checks everything that depends on it (batch size, evaluation sizes,
+    /// the smoother's memory), each failure naming its config key.
+    public init(_ config: TrainConfig) throws {
+        self.config = config
+        do {
+            split = try DataFactory.load(config.data, seed: config.seed)
+        } catch let error as DataError {
+            throw ConfigError("data: \(error)")
+        }
+        let n = split.train.count, c = split.train.targetDimension
+        guard n > 0 else { throw ConfigError("data: the training set is empty") }
+        let o = config.optimizer
+        if o.batchSize > n {
+            throw ConfigError("optimizer.batch_size: \(o.batchSize) is larger than the training set (\(n) examples)")
+        }
+        if config.loss == .crossEntropy && c < 2 {
+            throw ConfigError("loss: cross_entropy needs C ≥ 2 outputs; this data has \(c) (use data.target: onehot, or loss: mse)")
+        }
+        let lens = config.lens
+        if lens.evalTrain > n { throw ConfigError("lens.eval_train: \(lens.evalTrain) is larger than the training set (\(n))") }
+        if lens.evalTest > split.test.count { throw ConfigError("lens.eval_test: \(lens.evalTest) is larger than the test set (\(split.test.count))") }
+
+        let spec = MLPSpec(inputDimension: split.train.dimension, hidden: config.model.hidden, outputDimension: c,
+                           activation: config.model.activation, bias: config.model.bias,
+                           initialization: config.model.initialization, initScale: config.model.initScale,
+                           parameterization: config.model.parameterization)
+        model = MLP(spec)
+        let schedule: ScheduleSpec
+        switch o.schedule {
+        case "step": schedule = .step(every: o.stepSize, factor: Float(o.gamma))
+        case "cosine": schedule = .cosine(floor: Float(o.minLR))
+        default: schedule = .constant
+        }
+        let optimizerSpec = OptimizerSpec(kind: OptimizerSpec.Kind(rawValue: o.kind)!, lr: Float(o.lr), momentum: Float(o.momentum),
+                                          nesterov: o.nesterov, dampening: Float(o.dampening), weightDecay: Float(o.weightDecay),
+                                          beta1: Float(o.beta1), beta2: Float(o.beta2), eps: Float(o.eps), schedule: schedule,
+                                          warmupSteps: o.warmupSteps, totalSteps: config.steps, clipNorm: o.clipNorm.map(Float.init))
+        do {
+            optimizer = try optimizerSpec.makeOptimizer(parameterCount: model.parameterCount)
+        } catch {
+            throw ConfigError("\(error)")
+        }
+
+        trainX = Matrix(rows: n, cols: split.train.dimension, values: split.train.features)
+        trainY = Matrix(rows: n, cols: c, values: split.train.targets)
+        // Evaluation subsets are seeded and fixed for the run; their dataset rows are stored.
+        var rng = RandomSource(seed: config.seed, stream: .evaluation)
+        let trainOrder = rng.permutation(n)
+        evalTrain = lens.evalTrain == 0 ? Array(0..<n) : Array(trainOrder.prefix(lens.evalTrain)).sorted()
+        reference = Array(trainOrder.prefix(min(lens.options.referenceSize, n))).sorted()
+        let testCount = split.test.count
+        testRows = lens.evalTest == 0 ? Array(0..<testCount) : Array(rng.permutation(testCount).prefix(lens.evalTest)).sorted()
+        let fullTestX = Matrix(rows: testCount, cols: split.test.dimension, values: split.test.features)
+        let fullTestY = Matrix(rows: testCount, cols: c, values: split.test.targets)
+        testX = Matrix(rows: testRows.count, cols: split.test.dimension)
+        testY = Matrix(rows: testRows.count, cols: c)
+        fullTestX.gatherRows(testRows, into: testX)
+        fullTestY.gatherRows(testRows, into: testY)
+
+        let memory = TelescopingLens.smootherMemoryBytes(
+            options: lens.options, trainCount: n, testCount: testRows.count, outputs: c,
+            parameters: model.parameterCount, batch: o.batchSize, optimizerStateCount: optimizer.sensitivityStateCount)
+        if memory > lens.options.memoryBudgetBytes {
+            let mb = { (x: Double) in String(format: "%.0f MB", x / 1_048_576) }
+            throw ConfigError("lens.smoother: exact mode needs about \(mb(memory)), over lens.memory_budget_mb (\(mb(lens.options.memoryBudgetBytes))); use lens.smoother: probes (memory O(probes·(P + n·C))) or raise the budget")
+        }
+    }
+
+    var problem: LensProblem {
+        LensProblem(trainX: trainX, trainY: trainY, testX: testX, testY: testY, evalTrain: evalTrain,
+                    reference: reference, classification: split.train.classCount != nil)
+    }
+}
+
+/// How a run ended.
+public struct TrainOutcome {
+    public var runID: Int64
+    public var uuid: String
+    public var status: RunStatus
+    public var stepsCompleted: Int
+    public var error: String?
+}
+
+/// Progress of a run, for a terminal line (step, loss, test metric, steps/s, ETA).
+public protocol TrainingProgress: AnyObject {
+    func update(step: Int, of total: Int, loss: Double, stepsPerSecond: Double)
+    func finish()
+}
+
+/// The step loop of docs/architecture.md ("Data flow of one step"): batch → forward/backward at
+/// θ_{t-1} → the optimizer proposes Δθ_t → the lens's pass at θ_{t-1} → θ_t = θ_{t-1} + Δθ_t.
+/// It knows nothing of storage: whatever the lens sees goes to its sink.
+public final class TrainingLoop {
+    public let prepared: PreparedRun
+    public let lens: TelescopingLens
+    /// θ, updated in place; θ_0 until the first step.
+    public let parameters: FloatBuffer
+
+    public init(_ prepared: PreparedRun, sink: LensSink) throws {
+        self.prepared = prepared
+        parameters = FloatBuffer(prepared.model.initialParameters(seed: prepared.config.seed))
+        lens = try TelescopingLens(model: prepared.model, optimizer: prepared.optimizer, problem: prepared.problem,
+                                   initialParameters: parameters.base, options: prepared.config.lens.options, sink: sink)
+    }
+
+    public struct Ending {
+        public var status: RunStatus
+        public var message: String?
+        public var stepsCompleted: Int
+    }
+
+    /// Runs every step, then records the final state. `afterStep` may throw to abort (a sink
+    /// error); `shouldStop` is polled between steps.
+    public func run(progress: TrainingProgress? = nil, shouldStop: () -> Bool = { false },
+                    afterStep: (Int) throws -> Void = { _ in }) throws -> Ending {
+        let config = prepared.config, model = prepared.model, optimizer = prepared.optimizer
+        let n = prepared.split.train.count, b = config.optimizer.batchSize, c = model.outputDimension
+        let count = model.parameterCount, θ = parameters
+        let gradient = FloatBuffer(count: count), update = FloatBuffer(count: count)
+        let batchX = Matrix(rows: b, cols: prepared.trainX.cols), batchY = Matrix(rows: b, cols: c)
+        let seeds = Matrix(rows: b, cols: c)
+        var order = RandomSource(seed: config.seed, stream: .dataOrder)
+        var permutation = order.permutation(n), cursor = 0
+        var batch = [Int](repeating: 0, count: b)
+        var ending = Ending(status: .completed, message: nil, stepsCompleted: 0)
+        let start = Date()
+
+        for t in stride(from: 1, through: config.steps, by: 1) {
+            if shouldStop() { ending.status = .interrupted; ending.message = "stopped by signal after step \(t - 1)"; break }
+            // Minibatches walk a fresh seeded permutation each epoch.
+            if cursor + b > n { permutation = order.permutation(n); cursor = 0 }
+            for k in 0..<b { batch[k] = permutation[cursor + k] }
+            cursor += b
+            prepared.trainX.gatherRows(batch, into: batchX)
+            prepared.trainY.gatherRows(batch, into: batchY)
+
+            let outputs = model.forward(batchX, parameters: θ.base)
+            let loss = config.loss.loss(outputs: outputs, targets: batchY)
+            if !loss.isFinite {
+                ending.status = .diverged; ending.message = "loss became \(loss) at step \(t)"
+                return ending
+            }
+            config.loss.outputGradient(outputs: outputs, targets: batchY, into: seeds)
+            model.vjp(seeds: seeds, into: gradient.base, beta: 0)
+            optimizer.proposeUpdate(parameters: θ.base, gradient: gradient.base, update: update.base, step: t)
+            lens.observe(step: t, parameters: θ.base, update: update.base, gradient: gradient.base,
+                         batch: batch, learningRate: optimizer.learningRate(step: t), batchLoss: loss)
+            Vec.axpy(count, 1, update.base, θ.base)
+            ending.stepsCompleted = t
+            try afterStep(t)
+            if let progress, t % 10 == 0 || t == config.steps {
+                progress.update(step: t, of: config.steps, loss: loss,
+                                stepsPerSecond: Double(t) / max(Date().timeIntervalSince(start), 1e-9))
+            }
+        }
+        lens.finish(step: ending.stepsCompleted, parameters: θ.base)
+        return ending
+    }
+}
+
+/// Trains a prepared run through the lens and records everything through the recorder.
+public final class Trainer {
+    let prepared: PreparedRun
+    /// Set from a signal handler: the loop stops at the next step boundary, flushes, and the
+    /// run finishes as `interrupted`.
+    nonisolated(unsafe) public static var stopRequested = false
+
+    public init(_ prepared: PreparedRun) { self.prepared = prepared }
+
+    public func run(recorder: Recorder, codeVersion: String, progress: TrainingProgress?) throws -> TrainOutcome {
+        let config = prepared.config
+        var params = [(String, String)]()
+        flatten(config.resolved, prefix: "", into: &params)
+        let info = RunInfo(name: config.name, configJSON: config.resolved.json, seed: config.seed,
+                           codeVersion: codeVersion, host: ProcessInfo.processInfo.hostName,
+                           dataFingerprint: prepared.split.fingerprint, params: params)
+        let run = try recorder.startRun(info)
+        var ending = TrainingLoop.Ending(status: .failed, message: nil, stepsCompleted: 0)
+        do {
+            let sink = RecorderSink(run)
+            let loop = try TrainingLoop(prepared, sink: sink)
+            try sink.resolveKeys(loop.lens.scalarKeys.names)
+            let count = prepared.model.parameterCount
+            // θ_0 is stored with every run (the §3 baseline needs it; any run is checkable from it).
+            try run.checkpoint(step: 0, parameters: UnsafeBufferPointer(start: loop.parameters.base, count: count), optimizerState: nil)
+            try run.logEvalPoints(split: "train", rowIDs: prepared.evalTrain.map { prepared.split.train.rowIDs[$0] })
+            try run.logEvalPoints(split: "test", rowIDs: prepared.testRows.map { prepared.split.test.rowIDs[$0] })
+            ending = try loop.run(progress: progress, shouldStop: { Trainer.stopRequested }, afterStep: { _ in try sink.rethrow() })
+            try sink.rethrow()
+            if ending.status == .diverged { try run.logEvent(step: ending.stepsCompleted + 1, kind: "diverged", message: ending.message ?? "") }
+            try run.checkpoint(step: ending.stepsCompleted, parameters: UnsafeBufferPointer(start: loop.parameters.base, count: count),
+                               optimizerState: prepared.optimizer.exportState())
+        } catch {
+            progress?.finish()
+            try? run.finish(status: .failed, error: "\(error)")
+            throw error
+        }
+        progress?.finish()
+        try run.finish(status: ending.status, error: ending.message)
+        return TrainOutcome(runID: run.runID, uuid: run.uuid, status: ending.status,
+                            stepsCompleted: ending.stepsCompleted, error: ending.message)
+    }
+}
+
+/// Flattened `section.key = value` pairs for `run_params` (filtering runs in SQL).
+func flatten(_ value: ConfigValue, prefix: String, into out: inout [(String, String)]) {
+    switch value {
+    case .map(let entries): for (k, v) in entries { flatten(v, prefix: join(prefix, k), into: &out) }
+    case .null: break
+    case .string(let s): out.append((prefix, s))
+    default: out.append((prefix, value.json))
+    }
+}
+
+/// Sends the lens's output to a run's recorder, with keys interned once.
+final class RecorderSink: LensSink {
+    let run: RunRecorder
+    var keys: [MetricKey] = []
+    var firstError: Error?
+
+    init(_ run: RunRecorder) { self.run = run }
+
+    func resolveKeys(_ names: [String]) throws { keys = try names.map { try run.metricKey($0) } }
+
+    func scalar(_ key: Int, step: Int, value: Double) {
+        do { try run.log(keys[key], step: step, value: value) } catch { firstError = firstError ?? error }
+    }
+
+    func vector(_ kind: VectorKind, split: Split, step: Int, values: UnsafeBufferPointer<Float>) {
+        do { try run.logVector(kind: kind.rawValue, split: split.rawValue, step: step, values: values) }
+        catch { firstError = firstError ?? error }
+    }
+
+    func rethrow() throws { if let e = firstError { throw e } }
+}

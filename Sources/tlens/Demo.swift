@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+import Runner
+import Store
+
+struct Demo: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The main job: train the digits 3-vs-5 example through the full lens.",
+        discussion: """
+        Trains the shipped preset digits-3v5 (a one-hidden-layer ReLU MLP on the built-in UCI \
+        digits, plain SGD, exact smoother, kernel statistics) into the database, then prints \
+        the run's headline figures and a stock sqlite3 query that reads them back.
+        """)
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override one config value (repeatable).", valueName: "key.path=value"))
+    var overrides: [String] = []
+
+    @Flag(name: .long, help: "No progress line.")
+    var quiet = false
+
+    func run() throws {
+        let outcome = try TrainCommand.train(configPath: nil, preset: "digits-3v5", overrides: overrides, name: nil,
+                                             databasePath: database.path, quiet: quiet)
+        let db = try Database(path: database.path, mode: .readOnly)
+        func final(_ key: String) throws -> String {
+            guard let last = try db.scalars(run: outcome.runID, key: key).last else { return "—" }
+            return String(format: "%.4g", last.value)
+        }
+        print("run \(outcome.uuid) (id \(outcome.runID)): \(outcome.status.rawValue) after \(outcome.stepsCompleted) steps into \(database.path)")
+        print("")
+        print("                      network   telescoped   linearized")
+        print("  test accuracy     \(try pad(final("test_acc")))  \(try pad(final("tel_test_acc")))   \(try pad(final("lin_test_acc")))")
+        print("  test mse          \(try pad(final("test_mse")))  \(try pad(final("tel_test_mse")))   \(try pad(final("lin_test_mse")))")
+        print("  approx. error (mean |f − model| on test)  telescoped \(try final("approx_err_tel"))   linearized \(try final("approx_err_lin"))")
+        print("  effective parameters  p_train \(try final("p_train"))   p_test \(try final("p_test"))")
+        print("")
+        print("Read them back with stock sqlite3:")
+        print("""
+          sqlite3 \(database.path) "SELECT k.name, m.step, m.value FROM metrics m JOIN metric_keys k ON k.id = m.key \\
+            WHERE m.run = \(outcome.runID) AND k.name IN ('test_acc','tel_test_acc','lin_test_acc','p_train','p_test') \\
+            AND m.step = (SELECT max(step) FROM metrics WHERE run = m.run AND key = m.key)"
+        """)
+    }
+
+    private func pad(_ s: String) -> String { s.padding(toLength: 9, withPad: " ", startingAt: 0) }
+}
