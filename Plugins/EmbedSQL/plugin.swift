@@ -9,6 +9,7 @@ struct EmbedSQL: BuildToolPlugin {
         let root = context.package.directoryURL
         let folders = [("migrations", ".sql"), ("queries", ".sql"), ("examples", ".yaml")]
             .map { (root.appending(path: $0.0), $0.1) }
+            .filter { FileManager.default.fileExists(atPath: $0.0.path) }
         var inputs: [URL] = []
         for (folder, suffix) in folders {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []

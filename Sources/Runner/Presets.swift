@@ -6,3 +6,9 @@ public enum Presets {
         EmbeddedSQL.examples.first { $0.name == name }?.text
     }
 }
+
+/// The named SQL of queries/, embedded at build time.
+public enum NamedQueries {
+    public static var names: [String] { EmbeddedSQL.queries.map(\.name) }
+    public static func sql(named name: String) -> String? { EmbeddedSQL.queries.first { $0.name == name }?.sql }
+}

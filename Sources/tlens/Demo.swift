@@ -23,24 +23,26 @@ struct Demo: ParsableCommand {
     func run() throws {
         let outcome = try TrainCommand.train(configPath: nil, preset: "digits-3v5", overrides: overrides, name: nil,
                                              databasePath: database.path, quiet: quiet)
+        // Headline figures through the shipped named query (queries/final_metrics.sql).
         let db = try Database(path: database.path, mode: .readOnly)
-        func final(_ key: String) throws -> String {
-            guard let last = try db.scalars(run: outcome.runID, key: key).last else { return "—" }
-            return String(format: "%.4g", last.value)
-        }
+        let statement = try db.prepare(NamedQueries.sql(named: "final_metrics")!)
+        statement.bind(outcome.runID, at: 1)
+        var finals: [String: Double] = [:]
+        while try statement.step() { finals[statement.string(at: 0) ?? ""] = statement.double(at: 2) }
+        func final(_ key: String) -> String { finals[key].map { String(format: "%.4g", $0) } ?? "—" }
         print("run \(outcome.uuid) (id \(outcome.runID)): \(outcome.status.rawValue) after \(outcome.stepsCompleted) steps into \(database.path)")
         print("")
         print("                      network   telescoped   linearized")
-        print("  test accuracy     \(try pad(final("test_acc")))  \(try pad(final("tel_test_acc")))   \(try pad(final("lin_test_acc")))")
-        print("  test mse          \(try pad(final("test_mse")))  \(try pad(final("tel_test_mse")))   \(try pad(final("lin_test_mse")))")
-        print("  approx. error (mean |f − model| on test)  telescoped \(try final("approx_err_tel"))   linearized \(try final("approx_err_lin"))")
-        print("  effective parameters  p_train \(try final("p_train"))   p_test \(try final("p_test"))")
+        print("  test accuracy     \(pad(final("test_acc")))  \(pad(final("tel_test_acc")))   \(pad(final("lin_test_acc")))")
+        print("  test mse          \(pad(final("test_mse")))  \(pad(final("tel_test_mse")))   \(pad(final("lin_test_mse")))")
+        print("  approx. error (mean |f − model| on test)  telescoped \(final("approx_err_tel"))   linearized \(final("approx_err_lin"))")
+        print("  effective parameters  p_train \(final("p_train"))   p_test \(final("p_test"))")
         print("")
         print("Read them back with stock sqlite3:")
         print("""
-          sqlite3 \(database.path) "SELECT k.name, m.step, m.value FROM metrics m JOIN metric_keys k ON k.id = m.key \\
-            WHERE m.run = \(outcome.runID) AND k.name IN ('test_acc','tel_test_acc','lin_test_acc','p_train','p_test') \\
-            AND m.step = (SELECT max(step) FROM metrics WHERE run = m.run AND key = m.key)"
+          sqlite3 \(database.path) "SELECT k.name, m.step, m.value FROM metrics m JOIN metric_keys k ON k.id = m.key_id \\
+            WHERE m.run_id = \(outcome.runID) AND k.name IN ('test_acc','tel_test_acc','lin_test_acc','p_train','p_test') \\
+            AND m.step = (SELECT max(step) FROM metrics WHERE run_id = m.run_id AND key_id = m.key_id)"
         """)
     }
 
