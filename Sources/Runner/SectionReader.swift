@@ -92,6 +92,12 @@ final class SectionReader {
 
     /// One of `allowed`; a near miss is answered with the nearest allowed value.
     func choice(_ key: String, default d: String, allowed: [String]) throws -> String {
+        // YAML 1.1 reads a bare `off` as false: take it as the word the user wrote.
+        if case .bool(let b)? = entries.first(where: { $0.0 == key })?.1, allowed.contains(b ? "on" : "off") {
+            known.append(key)
+            resolved.append((key, .string(b ? "on" : "off")))
+            return b ? "on" : "off"
+        }
         let value = try string(key, default: d) ?? d
         guard allowed.contains(value) else {
             let hint = nearest(value, in: allowed).map { "; did you mean '\($0)'?" } ?? ""
