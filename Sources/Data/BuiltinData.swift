@@ -21,7 +21,7 @@ public enum BuiltinData {
         guard let gz = embeddedFile(name) else { throw DataError(location, "not embedded") }
         let text = String(decoding: try Gzip.decompress(gz, location: location), as: UTF8.self)
         var rows: [[Double]] = []
-        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (i, line) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
             let cells = separator.map { s in line.split(separator: s) } ?? line.split(whereSeparator: { $0 == " " || $0 == "\t" })
             if cells.isEmpty { continue }
             var row: [Double] = []

@@ -51,6 +51,32 @@ public enum DataValue: Sendable, Hashable, Codable, CustomStringConvertible,
         }
     }
 
+    /// Numbers compare by value, so `.int(2) == .double(2)` (JSON does not keep `2.0` apart from `2`).
+    public static func == (a: DataValue, b: DataValue) -> Bool {
+        switch (a, b) {
+        case let (.bool(x), .bool(y)): return x == y
+        case let (.string(x), .string(y)): return x == y
+        case let (.list(x), .list(y)): return x == y
+        default:
+            guard let x = a.number, let y = b.number else { return false }
+            return x == y
+        }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        switch self {
+        case .bool(let b): hasher.combine(0); hasher.combine(b)
+        case .string(let s): hasher.combine(1); hasher.combine(s)
+        case .list(let l): hasher.combine(2); hasher.combine(l)
+        case .int, .double: hasher.combine(3); hasher.combine(number!)
+        }
+    }
+
+    /// The value as a Double when it is a number.
+    public var number: Double? {
+        switch self { case .int(let i): return Double(i); case .double(let d): return d; default: return nil }
+    }
+
     public var description: String {
         switch self {
         case .bool(let b): return String(b)

@@ -48,3 +48,27 @@ enum Gzip {
         return output
     }
 }
+
+extension Gzip {
+    /// gzip-compresses `input` (used by tests to make `.gz` fixtures; tlens itself only reads).
+    static func compress(_ input: [UInt8]) -> [UInt8] {
+        var stream = z_stream()
+        // 15 + 16: maximum window, write a gzip header.
+        precondition(deflateInit2_(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
+                                   ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK)
+        defer { deflateEnd(&stream) }
+        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, UInt(input.count))) + 64)
+        var input = input
+        let written: Int = input.withUnsafeMutableBufferPointer { inBuf in
+            output.withUnsafeMutableBufferPointer { outBuf in
+                stream.next_in = inBuf.baseAddress
+                stream.avail_in = UInt32(inBuf.count)
+                stream.next_out = outBuf.baseAddress
+                stream.avail_out = UInt32(outBuf.count)
+                precondition(deflate(&stream, Z_FINISH) == Z_STREAM_END)
+                return outBuf.count - Int(stream.avail_out)
+            }
+        }
+        return Array(output[0..<written])
+    }
+}
