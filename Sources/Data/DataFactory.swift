@@ -133,7 +133,7 @@ public enum DataFactory {
 /// Typed reads of a resolved spec (types and defaults were checked by `resolve`).
 struct ResolvedOptions {
     let spec: DataSpec
-    var location: String { optionalString("path") ?? spec.source }
+    var location: String { optionalString("path") ?? optionalString("train_path") ?? spec.source }
 
     func optionalInt(_ k: String) -> Int? { if case .int(let v)? = spec.options[k] { return v }; return nil }
     func optionalDouble(_ k: String) -> Double? {

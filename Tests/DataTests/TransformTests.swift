@@ -111,3 +111,18 @@ final class TransformTests: XCTestCase {
         XCTAssertEqual(DataValue(any: [3, 5] as [Any]), [3, 5])
     }
 }
+
+final class DocumentationTests: XCTestCase {
+    /// data/README.md is the reference for `data:` blocks; it must name every source and option.
+    func testReadmeNamesEverySourceAndOption() throws {
+        let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("data/README.md")
+        let text = try String(contentsOf: readme, encoding: .utf8)
+        for source in DataFactory.sources {
+            XCTAssertTrue(text.contains("`\(source.name)`"), source.name)
+            for option in source.options {
+                XCTAssertTrue(text.contains("`\(option.name)`"), "\(source.name).\(option.name)")
+            }
+        }
+    }
+}
