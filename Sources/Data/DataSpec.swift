@@ -1,3 +1,5 @@
+import Foundation
+
 /// One option value of a data spec, as it appears in a YAML or JSON config.
 public enum DataValue: Sendable, Hashable, Codable, CustomStringConvertible,
                        ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral,
@@ -17,6 +19,16 @@ public enum DataValue: Sendable, Hashable, Codable, CustomStringConvertible,
     /// Converts a value parsed by JSONSerialization or a YAML library (Bool, Int, Double,
     /// String, arrays of those); nil for anything else.
     public init?(any value: Any) {
+        // JSONSerialization yields NSNumber objects, which would also cast to Bool and Int;
+        // their type code tells booleans (c), floats (f, d) and integers apart.
+        if type(of: value) is NSNumber.Type, let n = value as? NSNumber {
+            switch String(cString: n.objCType) {
+            case "c", "B": self = .bool(n.boolValue)
+            case "f", "d": self = .double(n.doubleValue)
+            default: self = .int(n.intValue)
+            }
+            return
+        }
         switch value {
         case let b as Bool: self = .bool(b)
         case let i as Int: self = .int(i)

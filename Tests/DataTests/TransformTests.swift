@@ -126,3 +126,14 @@ final class DocumentationTests: XCTestCase {
         }
     }
 }
+
+final class DataValueTests: XCTestCase {
+    func testValuesFromJSONSerializationKeepTheirKinds() throws {
+        let parsed = try JSONSerialization.jsonObject(with: Data(#"[1, 0, 2.5, true, false, "a", [3]]"#.utf8))
+        let value = DataValue(any: parsed)
+        XCTAssertEqual(value, [1, 0, 2.5, true, false, "a", [3]])
+        guard case .list(let items)? = value else { return XCTFail() }
+        if case .int = items[0] {} else { XCTFail("1 should stay an integer, got \(items[0])") }
+        if case .bool = items[3] {} else { XCTFail("true should stay a bool, got \(items[3])") }
+    }
+}
