@@ -19,6 +19,7 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "CVecSQL", cSettings: [.define("SQLITE_CORE"), .unsafeFlags(["-O2"])]),
         .target(name: "TLensVecExtension", cSettings: [.unsafeFlags(["-O2"])]),
         .executableTarget(name: "EmbedSQLTool", swiftSettings: v5),
@@ -27,7 +28,7 @@ let package = Package(
         .target(name: "Store", dependencies: ["CSQLite", "CVecSQL"], swiftSettings: v5, plugins: ["EmbedSQL"]),
         .target(name: "Linalg", dependencies: ["CDNNL"], swiftSettings: v5),
         .target(name: "Nets", dependencies: ["Linalg"], swiftSettings: v5),
-        .target(name: "Data", dependencies: ["Linalg"], swiftSettings: v5),
+        .target(name: "Data", dependencies: ["Linalg", "CZlib"], swiftSettings: v5),
         .target(name: "Lens", dependencies: ["Nets", "Linalg", "Data"], swiftSettings: v5),
         .target(name: "Runner", dependencies: ["Lens", "Nets", "Data", "Store", .product(name: "Yams", package: "Yams")], swiftSettings: v5, plugins: ["EmbedSQL"]),
         .target(name: "Query", dependencies: ["Store"], swiftSettings: v5),

@@ -51,5 +51,9 @@ public struct Dataset: Sendable, Equatable {
 public struct DataSplit: Sendable {
     public var train: Dataset
     public var test: Dataset
+    /// `rowIDs` of the training examples whose label `label_noise` replaced (ascending).
+    public var noisyTrainRowIDs: [Int] = []
+    /// `rowIDs` of the test examples a generator made irregular on purpose (`tabular`).
+    public var irregularTestRowIDs: [Int] = []
     public init(train: Dataset, test: Dataset) { self.train = train; self.test = test }
 }

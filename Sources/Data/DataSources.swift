@@ -1,0 +1,236 @@
+/// One option a data source accepts, with its type, default and range, so configs can be
+/// validated (unknown names get the nearest valid one) and stored with every default resolved.
+public struct DataOption: Sendable {
+    public enum Kind: String, Sendable { case bool, int, double, string, ints, strings }
+    public let name: String
+    public let kind: Kind
+    /// Filled in by `DataFactory.resolve` when the option is absent; nil means optional.
+    public let defaultValue: DataValue?
+    public let required: Bool
+    /// Allowed values of a string option.
+    public let choices: [String]?
+    /// Inclusive numeric range (for lists, of each element).
+    public let range: ClosedRange<Double>?
+    public let help: String
+
+    init(_ name: String, _ kind: Kind, default defaultValue: DataValue? = nil, required: Bool = false,
+         choices: [String]? = nil, range: ClosedRange<Double>? = nil, _ help: String) {
+        self.name = name; self.kind = kind; self.defaultValue = defaultValue; self.required = required
+        self.choices = choices; self.range = range; self.help = help
+    }
+}
+
+/// A named source of data (`digits`, `modular`, `csv`, …) and the options it takes.
+public struct DataSourceInfo: Sendable {
+    public enum Task: String, Sendable { case classification, regression, either }
+    public let name: String
+    public let task: Task
+    public let summary: String
+    public let options: [DataOption]
+
+    public func option(_ name: String) -> DataOption? { options.first { $0.name == name } }
+}
+
+extension DataFactory {
+    static let big = Double(Int32.max)
+
+    static func splitOptions(testFraction: Double) -> [DataOption] { [
+        DataOption("test_fraction", .double, default: .double(testFraction), range: 0...1,
+                   "share of the shuffled pool held out for test (unless n_test is set)"),
+        DataOption("n_train", .int, range: 1...big, "training examples kept (default: all remaining)"),
+        DataOption("n_test", .int, range: 0...big, "test examples; takes precedence over test_fraction"),
+    ] }
+
+    static let subsampleOptions: [DataOption] = [
+        DataOption("n_train", .int, range: 1...big, "training examples kept, a seeded subsample (default: all)"),
+        DataOption("n_test", .int, range: 0...big, "test examples kept, a seeded subsample (default: all)"),
+    ]
+
+    static let classificationOptions: [DataOption] = [
+        DataOption("classes", .ints, range: 0...big,
+                   "keep only these classes, relabelled 0..k-1 in the order given"),
+        DataOption("label_noise", .double, default: .double(0), range: 0...1,
+                   "share of training labels replaced by a random other class (exactly round(f·n_train))"),
+        DataOption("target", .string, default: .string("onehot"), choices: TargetEncoding.allCases.map(\.rawValue),
+                   "targets for squared loss: onehot (k columns), pm1 (±1, two classes), index"),
+    ]
+
+    static func standardizeOption(_ on: Bool) -> DataOption {
+        DataOption("standardize", .bool, default: .bool(on), "z-score features with training mean and std")
+    }
+    static func standardizeTargetsOption(_ on: Bool) -> DataOption {
+        DataOption("standardize_targets", .bool, default: .bool(on), "z-score regression targets with training statistics")
+    }
+
+    /// Every source `load` understands, with its options.
+    public static let sources: [DataSourceInfo] = [
+        DataSourceInfo(name: "digits", task: .classification,
+            summary: "UCI 8×8 handwritten digits, 1,797 images, 64 pixels scaled to [0, 1], 10 classes (built in)",
+            options: splitOptions(testFraction: 0.2) + classificationOptions + [standardizeOption(false)]),
+        DataSourceInfo(name: "diabetes", task: .regression,
+            summary: "Efron et al. diabetes progression, 442 patients × 10 raw baseline variables (built in)",
+            options: splitOptions(testFraction: 0.2) + [standardizeOption(true), standardizeTargetsOption(true)]),
+        DataSourceInfo(name: "teacher-quadratic", task: .regression,
+            summary: "x ~ N(0, I_d), y = (w·x)² − 1 for a hidden unit vector w, plus optional noise on train",
+            options: [
+                DataOption("n_train", .int, default: .int(500), range: 1...big, "training examples generated"),
+                DataOption("n_test", .int, default: .int(500), range: 0...big, "test examples generated"),
+                DataOption("d", .int, default: .int(10), range: 1...100_000, "input dimension"),
+                DataOption("noise", .double, default: .double(0), range: 0...1e6, "std of Gaussian noise added to training targets"),
+                standardizeOption(false), standardizeTargetsOption(false),
+            ]),
+        DataSourceInfo(name: "modular", task: .classification,
+            summary: "a∘b mod p over all pairs (÷: b ≠ 0), inputs one-hot a ‖ one-hot b (2p), p classes",
+            options: [
+                DataOption("p", .int, default: .int(97), range: 2...2_000, "modulus (prime for ÷)"),
+                DataOption("op", .string, default: .string("+"), choices: ["+", "-", "*", "/"], "operation: + - * / (mod p)"),
+                DataOption("train_fraction", .double, default: .double(0.5), range: 0...1, "share of all pairs used for training"),
+            ] + subsampleOptions + classificationOptions + [standardizeOption(false)]),
+        DataSourceInfo(name: "tabular", task: .regression,
+            summary: "regression on heavy-tailed (Student-t), AR(1)-correlated features; a share of test points made irregular",
+            options: [
+                DataOption("n_train", .int, default: .int(1000), range: 1...big, "training examples generated"),
+                DataOption("n_test", .int, default: .int(500), range: 0...big, "test examples generated"),
+                DataOption("d", .int, default: .int(8), range: 2...100_000, "number of features"),
+                DataOption("df", .double, default: .double(3), range: 0.5...1e6, "Student-t degrees of freedom (smaller: heavier tails)"),
+                DataOption("correlation", .double, default: .double(0.5), range: -0.99...0.99, "AR(1) correlation between neighbouring features"),
+                DataOption("noise", .double, default: .double(0.1), range: 0...1e6, "std of Gaussian noise added to training targets"),
+                DataOption("irregular_fraction", .double, default: .double(0), range: 0...1,
+                           "share of test points pushed far out along one heavy-tailed feature"),
+                DataOption("irregular_shift", .double, default: .double(8), range: 0...1e6,
+                           "how far (in feature standard deviations) irregular points are pushed"),
+                standardizeOption(true), standardizeTargetsOption(false),
+            ]),
+        DataSourceInfo(name: "gaussian-mixture", task: .classification,
+            summary: "k balanced classes in d dims, unit-variance Gaussians around means at distance `separation` from 0",
+            options: [
+                DataOption("n_train", .int, default: .int(500), range: 1...big, "training examples generated"),
+                DataOption("n_test", .int, default: .int(500), range: 0...big, "test examples generated"),
+                DataOption("k", .int, default: .int(3), range: 2...100_000, "number of classes"),
+                DataOption("d", .int, default: .int(10), range: 1...100_000, "input dimension"),
+                DataOption("separation", .double, default: .double(3), range: 0...1e6, "norm of each class mean"),
+            ] + classificationOptions + [standardizeOption(false)]),
+        DataSourceInfo(name: "csv", task: .either,
+            summary: "CSV with a header row: one file split by seed, or separate train and test files",
+            options: [
+                DataOption("path", .string, "one file, split by test_fraction / n_test"),
+                DataOption("train_path", .string, "training file (with test_path)"),
+                DataOption("test_path", .string, "test file (with train_path)"),
+                DataOption("target_column", .string, "name of the target column"),
+                DataOption("target_columns", .strings, "names of several target columns (regression)"),
+                DataOption("task", .string, default: .string("regression"), choices: ["regression", "classification"],
+                           "classification reads the target column as class indices 0, 1, 2, …"),
+                DataOption("delimiter", .string, default: .string(","), "cell separator (one character)"),
+            ] + splitOptions(testFraction: 0.2) + classificationOptions
+              + [standardizeOption(true), standardizeTargetsOption(true)]),
+        DataSourceInfo(name: "mnist", task: .classification,
+            summary: "IDX image and label files (MNIST layout, plain or gzip), pixels scaled to [0, 1]",
+            options: [
+                DataOption("images", .string, required: true, "training images, IDX 0x00000803"),
+                DataOption("labels", .string, required: true, "training labels, IDX 0x00000801"),
+                DataOption("test_images", .string, "test images (else the training files are split)"),
+                DataOption("test_labels", .string, "test labels"),
+            ] + splitOptions(testFraction: 0.2) + classificationOptions + [standardizeOption(false)]),
+        DataSourceInfo(name: "cifar10", task: .classification,
+            summary: "CIFAR-10 binary batches (label byte + 3,072 pixel bytes, R, G, B planes), pixels scaled to [0, 1]",
+            options: [
+                DataOption("train_files", .strings, required: true, "training batch files, concatenated in order"),
+                DataOption("test_files", .strings, "test batch files (else the training files are split)"),
+            ] + splitOptions(testFraction: 0.2) + classificationOptions + [standardizeOption(false)]),
+    ]
+
+    public static func source(named name: String) -> DataSourceInfo? { sources.first { $0.name == name } }
+
+    /// `spec` checked against its source's options (unknown names rejected with the nearest
+    /// valid one, types and ranges checked) and with every default filled in.
+    public static func resolve(_ spec: DataSpec) throws -> DataSpec {
+        guard let info = source(named: spec.source) else {
+            let names = sources.map(\.name)
+            var message = "unknown data source `\(spec.source)`"
+            if let near = nearest(spec.source, in: names) { message += "; did you mean `\(near)`?" }
+            throw DataError("data", message + " (sources: " + names.joined(separator: ", ") + ")")
+        }
+        var resolved = DataSpec(source: spec.source)
+        for (name, value) in spec.options.sorted(by: { $0.key < $1.key }) {
+            guard let option = info.option(name) else {
+                var message = "unknown option `\(name)` for source \(info.name)"
+                if let near = nearest(name, in: info.options.map(\.name)) { message += "; did you mean `\(near)`?" }
+                throw DataError(info.name, message)
+            }
+            resolved.options[name] = try coerce(value, to: option, source: info.name)
+        }
+        for option in info.options where resolved.options[option.name] == nil {
+            if let d = option.defaultValue { resolved.options[option.name] = d }
+            else if option.required { throw DataError(info.name, "missing required option `\(option.name)` (\(option.help))") }
+        }
+        return resolved
+    }
+
+    static func coerce(_ value: DataValue, to option: DataOption, source: String) throws -> DataValue {
+        func bad(_ why: String) -> DataError { DataError(source, "option `\(option.name)` \(why), got \(value)") }
+        func number(_ v: DataValue) -> Double? {
+            switch v { case .int(let i): return Double(i); case .double(let d): return d; default: return nil }
+        }
+        func checkRange(_ x: Double) throws {
+            if let r = option.range, !r.contains(x) {
+                throw bad("must be in \(formatBound(r.lowerBound))…\(formatBound(r.upperBound))")
+            }
+        }
+        func integer(_ v: DataValue) throws -> Int {
+            guard let x = number(v), x.isFinite, x == x.rounded(), abs(x) < 9e15 else { throw bad("must be an integer") }
+            try checkRange(x)
+            return Int(x)
+        }
+        switch option.kind {
+        case .bool:
+            guard case .bool = value else { throw bad("must be true or false") }
+            return value
+        case .int:
+            return .int(try integer(value))
+        case .double:
+            guard let x = number(value), x.isFinite else { throw bad("must be a number") }
+            try checkRange(x)
+            return .double(x)
+        case .string:
+            guard case .string(let s) = value else { throw bad("must be a string") }
+            if let choices = option.choices, !choices.contains(s) {
+                throw bad("must be one of " + choices.joined(separator: ", "))
+            }
+            return value
+        case .ints:
+            let items: [DataValue]
+            if case .list(let l) = value { items = l } else { items = [value] }
+            return .list(try items.map { .int(try integer($0)) })
+        case .strings:
+            let items: [DataValue]
+            if case .list(let l) = value { items = l } else { items = [value] }
+            for item in items { guard case .string = item else { throw bad("must be a string or a list of strings") } }
+            return .list(items)
+        }
+    }
+
+    private static func formatBound(_ x: Double) -> String {
+        x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x)
+    }
+
+    /// The candidate with the smallest edit distance, if it is close enough to be a likely typo.
+    static func nearest(_ word: String, in candidates: [String]) -> String? {
+        let best = candidates.map { ($0, editDistance(word, $0)) }.min { $0.1 < $1.1 }
+        guard let (name, distance) = best, distance <= max(2, name.count / 3) else { return nil }
+        return name
+    }
+
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        if a.isEmpty { return b.count }
+        var previous = Array(0...b.count)
+        for i in 1...a.count {
+            var current = [i] + [Int](repeating: 0, count: b.count)
+            for j in stride(from: 1, through: b.count, by: 1) {
+                current[j] = Swift.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return previous[b.count]
+    }
+}
