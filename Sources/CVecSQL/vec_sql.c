@@ -311,7 +311,7 @@ static int vec_norm_p(sqlite3_context *ctx, sqlite3_value *arg, double *p) {
             *p = INFINITY;
             return VEC_OK;
         }
-        vec_error(ctx, "vec_norm: p must be >= 1 or 'inf', got TEXT '%.40s'", t ? t : "");
+        vec_error(ctx, "vec_norm: p must be >= 1 or 'inf', got TEXT '%!.40s'", t ? t : "");
         return VEC_FAIL;
     }
     default:
