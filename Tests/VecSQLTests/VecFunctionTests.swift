@@ -9,6 +9,10 @@ final class VecFunctionTests: XCTestCase {
         db = try VecDatabase()
     }
 
+    override func tearDown() {
+        db = nil // XCTest keeps case instances alive; close the connection now
+    }
+
     func vectors() -> [[Float]] {
         testLengths.map { randomVector($0, &rng) }
     }

@@ -12,6 +12,10 @@ final class VecHostileInputTests: XCTestCase {
         db = try VecDatabase()
     }
 
+    override func tearDown() {
+        db = nil // XCTest keeps case instances alive; close the connection now
+    }
+
     /// Float payloads that tend to break arithmetic: NaNs with payloads, infinities, extremes.
     let nastyBits: [UInt32] = [0x7FC0_0000, 0xFFC0_0000, 0x7F80_0001, 0x7FBF_FFFF, 0xFFFF_FFFF, 0x7F80_0000,
                                0xFF80_0000, 0x7F7F_FFFF, 0xFF7F_FFFF, 0x0000_0001, 0x8000_0001, 0x8000_0000,

@@ -10,6 +10,10 @@ final class VecRoundTripTests: XCTestCase {
         db = try VecDatabase()
     }
 
+    override func tearDown() {
+        db = nil // XCTest keeps case instances alive; close the connection now
+    }
+
     /// Random bit patterns cover every exponent, subnormals and -0, unlike uniform reals.
     func arbitraryFloats(_ n: Int) -> [Float] {
         var out: [Float] = []
