@@ -37,7 +37,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
 
-        .testTarget(name: "VecSQLTests", dependencies: ["CSQLite", "CVecSQL"], swiftSettings: v5),
+        .testTarget(name: "VecSQLTests", dependencies: ["CSQLite", "CVecSQL"], exclude: ["check_extension.py"], swiftSettings: v5),
         .testTarget(name: "StoreTests", dependencies: ["Store"], swiftSettings: v5),
         .testTarget(name: "NetsTests", dependencies: ["Nets", "Linalg", "Data"], swiftSettings: v5),
         .testTarget(name: "DataTests", dependencies: ["Data"], swiftSettings: v5),

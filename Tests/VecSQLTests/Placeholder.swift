@@ -1,2 +1,0 @@
-import XCTest
-final class VecSQLTestsPlaceholder: XCTestCase { func testNothing() {} }
