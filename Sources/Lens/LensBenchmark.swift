@@ -1,0 +1,110 @@
+import Foundation
+import Linalg
+import Nets
+
+/// `tlens bench lens`: the lens's costs on the MLP [64, 512, 512, 1], each taken against a
+/// baseline measured in the same run (docs/style.md: ratios, not absolute times).
+public enum LensBenchmark {
+    public struct Result: Sendable {
+        public var gramMilliseconds: Double
+        public var explicitMilliseconds: Double
+        public var kernelAgreement: Double
+        public var forwardMilliseconds: Double
+        public var lensStepMilliseconds: Double
+        public var probeForwardMilliseconds: Double
+        public var probeStepMilliseconds: Double
+
+        public var gramSpeedup: Double { explicitMilliseconds / gramMilliseconds }
+        public var lensStepRatio: Double { lensStepMilliseconds / forwardMilliseconds }
+        public var probeStepRatio: Double { probeStepMilliseconds / probeForwardMilliseconds }
+    }
+
+    /// Best wall time of `repetitions` runs of `body`, in milliseconds, after one warm-up run.
+    static func best(_ repetitions: Int, _ body: () -> Void) -> Double {
+        body()
+        var best = Double.infinity
+        for _ in 0..<repetitions {
+            let start = DispatchTime.now().uptimeNanoseconds
+            body()
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+        }
+        return best
+    }
+
+    final class DiscardingSink: LensSink {
+        func scalar(_ key: Int, step: Int, value: Double) {}
+        func vector(_ kind: VectorKind, split: Split, step: Int, values: UnsafeBufferPointer<Float>) {}
+    }
+
+    public static func run(repetitions: Int = 5) throws -> Result {
+        let d = 64, n = 1000, testCount = 1000, batch = 128
+        let model = MLP(MLPSpec(inputDimension: d, hidden: [512, 512], outputDimension: 1, activation: .relu))
+        let θ = FloatBuffer(model.initialParameters(seed: 0))
+        var rng = RandomSource(seed: 1, stream: .other)
+        func points(_ m: Int, _ cols: Int) -> Matrix {
+            let x = Matrix(rows: m, cols: cols)
+            for i in 0..<x.count { x.base[i] = Float(rng.normal()) }
+            return x
+        }
+
+        // 1. Kernel between 1,000 and 128 points: layer Gram vs explicit Jacobian rows.
+        let xa = points(1000, d), xb = points(128, d)
+        let gram = LayerGramKernel(model: model), explicit = ExplicitJacobianKernel(model: model)
+        var kGram = Matrix(rows: 1000, cols: 128)
+        let gramMs = best(repetitions) {
+            let a = gram.prepare(xa, parameters: θ.base, preconditioner: nil)
+            let b = gram.prepare(xb, parameters: θ.base, preconditioner: nil)
+            gram.kernel(a, rows: nil, b, rows: nil, into: kGram)
+        }
+        var kExplicit = Matrix(rows: 1000, cols: 128)
+        let explicitMs = best(1) {
+            let a = explicit.prepare(xa, parameters: θ.base, preconditioner: nil)
+            let b = explicit.prepare(xb, parameters: θ.base, preconditioner: nil)
+            kExplicit = explicit.kernel(a, b, outputs: 1)
+        }
+        kGram = kGram.copied()
+        var worst = 0.0, scale = 0.0
+        for i in 0..<kGram.count {
+            worst = max(worst, Double(abs(kGram.base[i] - kExplicit.base[i])))
+            scale = max(scale, Double(abs(kExplicit.base[i])))
+        }
+
+        // 2. A full lens step against a plain forward pass over the same 2,000 points.
+        func lensStep(outputs c: Int, smoother: SmootherMode, probes: Int) throws -> (step: Double, forward: Double) {
+            let net = c == 1 ? model : MLP(MLPSpec(inputDimension: d, hidden: [512, 512], outputDimension: c, activation: .relu))
+            let θ0 = FloatBuffer(net.initialParameters(seed: 0))
+            let trainX = points(n, d), trainY = points(n, c), testX = points(testCount, d), testY = points(testCount, c)
+            let optimizer = try OptimizerSpec(kind: .sgd, lr: 0.01).makeOptimizer(parameterCount: net.parameterCount)
+            var options = LensOptions()
+            options.smoother = smoother
+            options.probes = probes
+            options.referenceSize = 256
+            options.totalSteps = 1_000_000
+            let problem = LensProblem(trainX: trainX, trainY: trainY, testX: testX, testY: testY,
+                                      evalTrain: Array(0..<n), reference: Array(0..<256), classification: false)
+            let lens = try TelescopingLens(model: net, optimizer: optimizer, problem: problem, initialParameters: θ0.base,
+                                           options: options, sink: DiscardingSink())
+            let count = net.parameterCount
+            let gradient = FloatBuffer(count: count), update = FloatBuffer(count: count)
+            for i in 0..<count { gradient[i] = Float(rng.normal()) * 1e-3 }
+            optimizer.proposeUpdate(parameters: θ0.base, gradient: gradient.base, update: update.base, step: 1)
+            let batchRows = Array(0..<batch)
+            var t = 0
+            let stepMs = best(repetitions) {
+                t += 1
+                lens.observe(step: t, parameters: θ0.base, update: update.base, gradient: gradient.base,
+                             batch: batchRows, learningRate: 0.01, batchLoss: 1)
+            }
+            let all = Matrix(rows: n + testCount, cols: d)
+            all.rows(0..<n).copy(from: trainX)
+            all.rows(n..<(n + testCount)).copy(from: testX)
+            let forwardMs = best(repetitions) { _ = net.forward(all, parameters: θ0.base) }
+            return (stepMs, forwardMs)
+        }
+        let exact = try lensStep(outputs: 1, smoother: .exact, probes: 0)
+        let probe = try lensStep(outputs: 10, smoother: .probes, probes: 32)
+        return Result(gramMilliseconds: gramMs, explicitMilliseconds: explicitMs, kernelAgreement: worst / max(scale, 1e-30),
+                      forwardMilliseconds: exact.forward, lensStepMilliseconds: exact.step,
+                      probeForwardMilliseconds: probe.forward, probeStepMilliseconds: probe.step)
+    }
+}
