@@ -1,0 +1,82 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
+/// Hidden-layer non-linearity φ of an MLP (telescoping.md §5: `h_l = φ(z_l)`).
+///
+/// `gelu` is the tanh approximation of Hendrycks & Gimpel (the one JAX's `jax.nn.gelu` uses by
+/// default): `φ(z) = ½ z (1 + tanh(√(2/π)(z + 0.044715 z³)))`. `quadratic` is `φ(z) = z²`.
+public enum Activation: String, Sendable, CaseIterable, Codable {
+    case relu, tanh, sigmoid, gelu, quadratic, linear
+}
+
+@usableFromInline let geluC: Float = 0.7978845608028654   // √(2/π)
+@usableFromInline let geluA: Float = 0.044715
+
+extension Activation {
+    /// `h ← φ(z)` over `n` contiguous floats.
+    public func apply(_ n: Int, _ z: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>) {
+        switch self {
+        case .relu: for i in 0..<n { h[i] = max(z[i], 0) }
+        case .tanh: for i in 0..<n { h[i] = tanhf(z[i]) }
+        case .sigmoid: for i in 0..<n { h[i] = 1 / (1 + expf(-z[i])) }
+        case .gelu:
+            for i in 0..<n {
+                let x = z[i]
+                h[i] = 0.5 * x * (1 + tanhf(geluC * (x + geluA * x * x * x)))
+            }
+        case .quadratic: for i in 0..<n { h[i] = z[i] * z[i] }
+        case .linear: if UnsafePointer(h) != z { h.update(from: z, count: n) }
+        }
+    }
+
+    /// `g ← g ⊙ φ'(z)` over `n` contiguous floats (the backward pass through the non-linearity).
+    public func multiplyDerivative(_ n: Int, _ z: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>) {
+        switch self {
+        case .relu: for i in 0..<n { g[i] = z[i] > 0 ? g[i] : 0 }
+        case .tanh: for i in 0..<n { let t = tanhf(z[i]); g[i] *= 1 - t * t }
+        case .sigmoid: for i in 0..<n { let s = 1 / (1 + expf(-z[i])); g[i] *= s * (1 - s) }
+        case .gelu: for i in 0..<n { g[i] *= Activation.geluDerivative(z[i]) }
+        case .quadratic: for i in 0..<n { g[i] *= 2 * z[i] }
+        case .linear: break
+        }
+    }
+
+    /// One fused pass for forward+JVP: `h ← φ(z)` and `ḣ ← φ'(z) ⊙ ż` (telescoping.md §2).
+    /// `hDot` may alias `zDot`.
+    public func applyWithTangent(_ n: Int, _ z: UnsafePointer<Float>, _ zDot: UnsafePointer<Float>,
+                                 _ h: UnsafeMutablePointer<Float>, _ hDot: UnsafeMutablePointer<Float>) {
+        switch self {
+        case .relu:
+            for i in 0..<n {
+                let x = z[i]
+                let positive = x > 0
+                h[i] = positive ? x : 0
+                hDot[i] = positive ? zDot[i] : 0
+            }
+        case .tanh:
+            for i in 0..<n { let t = tanhf(z[i]); h[i] = t; hDot[i] = (1 - t * t) * zDot[i] }
+        case .sigmoid:
+            for i in 0..<n { let s = 1 / (1 + expf(-z[i])); h[i] = s; hDot[i] = s * (1 - s) * zDot[i] }
+        case .gelu:
+            for i in 0..<n {
+                let x = z[i]
+                let t = tanhf(geluC * (x + geluA * x * x * x))
+                h[i] = 0.5 * x * (1 + t)
+                hDot[i] = (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * geluC * (1 + 3 * geluA * x * x)) * zDot[i]
+            }
+        case .quadratic:
+            for i in 0..<n { let x = z[i]; h[i] = x * x; hDot[i] = 2 * x * zDot[i] }
+        case .linear:
+            if UnsafePointer(h) != z { h.update(from: z, count: n) }
+            if UnsafePointer(hDot) != zDot { hDot.update(from: zDot, count: n) }
+        }
+    }
+
+    @inline(__always) static func geluDerivative(_ x: Float) -> Float {
+        let t = tanhf(geluC * (x + geluA * x * x * x))
+        return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * geluC * (1 + 3 * geluA * x * x)
+    }
+}

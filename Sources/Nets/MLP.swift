@@ -1,0 +1,205 @@
+import Linalg
+
+/// A fully connected network with one flat θ (docs/style.md, after llm.c): forward, VJP and a
+/// fused forward+JVP written side by side, every product through `gemm`.
+///
+/// Layer `l` (1-based in the docs, 0-based here) computes `z_l = s_l W_l h_{l-1} + β b_l` with
+/// `h_0 = x`, `h_l = φ(z_l)` below the top and `f = z_L` (`s_l`, `β` from `MLPSpec`). Batches are
+/// row-major, so a layer is one GEMM `Z = s·H·Wᵀ` with `W` `[out][in]` read in place.
+///
+/// Workspaces: per layer a pre-activation buffer and (hidden layers) a post-activation buffer of
+/// `2·capacity` rows — `forward` uses the first `m` rows, `jvp` stacks primal rows `0..<m` on top
+/// of tangent rows `m..<2m` so that `[H; Ḣ]·Wᵀ` is one GEMM of twice the height. Buffers grow to
+/// the largest `m` seen and are reused; the step loop allocates nothing afterwards.
+public final class MLP: LayerFactorizedModel {
+    public let spec: MLPSpec
+    public let layers: [LayerShape]
+    public let parameterCount: Int
+    public var inputDimension: Int { spec.inputDimension }
+    public var outputDimension: Int { spec.outputDimension }
+
+    /// `s_l` per layer.
+    public let weightMultipliers: [Float]
+    /// β (0 for a network without biases), the `biasScale` of `LayerKernelFactors`.
+    public let biasScale: Float
+
+    private let depth: Int
+    private var capacity = 0
+    private var preActivations: [FloatBuffer] = []    // per layer: 2·capacity × d_l  (Z ; Ż)
+    private var postActivations: [FloatBuffer] = []   // hidden layers: 2·capacity × d_l  (H ; Ḣ)
+    private var backwardBuffers: [FloatBuffer] = []   // two ping-pong capacity × max d
+    private let maxWidth: Int
+
+    // What `vjp` differentiates: the X and θ of the last `forward`/`jvp`.
+    private var lastInput: Matrix?
+    private var lastParameters: UnsafePointer<Float>?
+    private var lastCount = 0
+
+    public init(_ spec: MLPSpec) {
+        precondition(spec.inputDimension > 0 && spec.outputDimension > 0 && spec.hidden.allSatisfy { $0 > 0 },
+                     "MLP widths must be positive")
+        self.spec = spec
+        layers = spec.layerShapes
+        parameterCount = layers.last.map { $0.weightOffset + $0.parameterCount } ?? 0
+        weightMultipliers = layers.map { spec.weightMultiplier(fanIn: $0.inputs) }
+        biasScale = spec.bias ? spec.biasMultiplier : 0
+        depth = layers.count
+        maxWidth = spec.widths.max() ?? 1
+    }
+
+    /// θ_0, deterministic from `RandomSource(seed:, stream: .initialization)`: weights in θ order
+    /// drawn from `N(0, σ_l²)` (`MLPSpec.initialStandardDeviation`), biases 0.
+    public func initialParameters(seed: UInt64) -> [Float] {
+        var rng = RandomSource(seed: seed, stream: .initialization)
+        var θ = [Float](repeating: 0, count: parameterCount)
+        for shape in layers {
+            let σ = Double(spec.initialStandardDeviation(fanIn: shape.inputs, fanOut: shape.outputs))
+            for k in 0..<shape.weightCount { θ[shape.weightOffset + k] = Float(σ * rng.normal()) }
+        }
+        return θ
+    }
+
+    // MARK: - Views
+
+    @inline(__always) func weights(_ l: Int, _ θ: UnsafePointer<Float>) -> Matrix {
+        let s = layers[l]
+        return Matrix(rows: s.outputs, cols: s.inputs, stride: s.inputs,
+                      base: UnsafeMutablePointer(mutating: θ + s.weightOffset), owner: nil)
+    }
+
+    /// Rows `0..<rows` of layer `l`'s pre-activation buffer (`Z_l`, or `[Z_l; Ż_l]` for `2m`).
+    @inline(__always) func preActivation(_ l: Int, rows: Int) -> Matrix {
+        Matrix(preActivations[l], rows: rows, cols: layers[l].outputs)
+    }
+
+    /// Rows `0..<rows` of hidden layer `l`'s post-activation buffer.
+    @inline(__always) func postActivation(_ l: Int, rows: Int) -> Matrix {
+        Matrix(postActivations[l], rows: rows, cols: layers[l].outputs)
+    }
+
+    /// `h_{l-1}` of the last pass (the input `x` for the first layer).
+    @inline(__always) func layerInput(_ l: Int) -> Matrix {
+        l == 0 ? lastInput! : postActivation(l - 1, rows: lastCount)
+    }
+
+    private func reserve(_ m: Int) {
+        if m <= capacity { return }
+        capacity = m
+        preActivations = layers.map { FloatBuffer(count: 2 * m * $0.outputs) }
+        postActivations = layers.dropLast().map { FloatBuffer(count: 2 * m * $0.outputs) }
+        backwardBuffers = [FloatBuffer(count: m * maxWidth), FloatBuffer(count: m * maxWidth)]
+    }
+
+    /// Every row of `z` ← `β·b` (or 0 without bias); the GEMM then accumulates with beta 1.
+    @inline(__always) private func fillBias(_ z: Matrix, _ b: UnsafePointer<Float>?) {
+        guard let b else { z.fill(0); return }
+        let β = biasScale, d = z.cols
+        for i in 0..<z.rows {
+            let r = z.row(i)
+            if β == 1 { r.update(from: b, count: d) } else { for j in 0..<d { r[j] = β * b[j] } }
+        }
+    }
+
+    @inline(__always) private func bias(_ l: Int, _ θ: UnsafePointer<Float>) -> UnsafePointer<Float>? {
+        layers[l].hasBias ? θ + layers[l].biasOffset : nil
+    }
+
+    // MARK: - Forward
+
+    public func forward(_ x: Matrix, parameters θ: UnsafePointer<Float>) -> Matrix {
+        precondition(x.cols == inputDimension, "MLP.forward: x has \(x.cols) columns, expected \(inputDimension)")
+        let m = x.rows
+        reserve(m)
+        var input = x
+        var z = x
+        for l in 0..<depth {
+            z = preActivation(l, rows: m)
+            let b = bias(l, θ)
+            if b != nil { fillBias(z, b) }
+            gemm(input, weights(l, θ), transposeB: true, into: z, alpha: weightMultipliers[l], beta: b == nil ? 0 : 1)
+            if l < depth - 1 {
+                let h = postActivation(l, rows: m)
+                spec.activation.apply(m * h.cols, z.base, h.base)
+                input = h
+            }
+        }
+        lastInput = x; lastParameters = θ; lastCount = m
+        return z
+    }
+
+    // MARK: - JVP
+
+    /// Primal and tangent in one pass (telescoping.md §2):
+    /// `ż_l = s_l (W_l ḣ_{l-1} + V_l h_{l-1}) + β v_{b,l}`, `ḣ_l = φ'(z_l) ⊙ ż_l`, `ḣ_0 = 0`.
+    /// Leaves the primal activations in place, so a `vjp` may follow for the same `X` and θ.
+    public func jvp(_ x: Matrix, parameters θ: UnsafePointer<Float>, direction v: UnsafePointer<Float>) -> (primal: Matrix, tangent: Matrix) {
+        precondition(x.cols == inputDimension, "MLP.jvp: x has \(x.cols) columns, expected \(inputDimension)")
+        let m = x.rows
+        reserve(m)
+        var stacked = preActivation(0, rows: 2 * m)
+        for l in 0..<depth {
+            let s = weightMultipliers[l]
+            stacked = preActivation(l, rows: 2 * m)
+            let z = stacked.rows(0..<m), zDot = stacked.rows(m..<(2 * m))
+            let b = bias(l, θ), vb = bias(l, v)
+            if b != nil { fillBias(z, b); fillBias(zDot, vb) }
+            let accumulate: Float = b == nil ? 0 : 1
+            if l == 0 {
+                // ḣ_0 = 0: the weight tangent is the only term.
+                gemm(x, weights(0, θ), transposeB: true, into: z, alpha: s, beta: accumulate)
+                gemm(x, weights(0, v), transposeB: true, into: zDot, alpha: s, beta: accumulate)
+            } else {
+                let below = postActivation(l - 1, rows: 2 * m)    // [H; Ḣ]
+                gemm(below, weights(l, θ), transposeB: true, into: stacked, alpha: s, beta: accumulate)
+                gemm(below.rows(0..<m), weights(l, v), transposeB: true, into: zDot, alpha: s, beta: 1)
+            }
+            if l < depth - 1 {
+                let h = postActivation(l, rows: 2 * m)
+                let n = m * h.cols
+                spec.activation.applyWithTangent(n, z.base, zDot.base, h.base, h.base + n)
+            }
+        }
+        lastInput = x; lastParameters = θ; lastCount = m
+        return (stacked.rows(0..<m), stacked.rows(m..<(2 * m)))
+    }
+
+    // MARK: - VJP
+
+    public func vjp(seeds: Matrix, into gradient: UnsafeMutablePointer<Float>, beta: Float) {
+        guard let θ = lastParameters else { preconditionFailure("MLP.vjp before forward") }
+        vjp(seeds: seeds, parameters: θ, into: gradient, beta: beta)
+    }
+
+    /// `gradient ← beta·gradient + Σ_i J_θ(x_i)ᵀ seeds_i` for the `X` of the last pass, with θ
+    /// passed explicitly (it must be the θ of that pass).
+    public func vjp(seeds: Matrix, parameters θ: UnsafePointer<Float>, into gradient: UnsafeMutablePointer<Float>, beta: Float) {
+        let m = lastCount
+        precondition(lastInput != nil, "MLP.vjp before forward")
+        precondition(seeds.rows == m && seeds.cols == outputDimension,
+                     "MLP.vjp: seeds are \(seeds.rows)×\(seeds.cols), expected \(m)×\(outputDimension)")
+        var g = seeds                       // ∂/∂z_l, m × d_l
+        for l in stride(from: depth - 1, through: 0, by: -1) {
+            let shape = layers[l], s = weightMultipliers[l]
+            let gW = Matrix(rows: shape.outputs, cols: shape.inputs, stride: shape.inputs,
+                            base: gradient + shape.weightOffset, owner: nil)
+            gemm(g, transposeA: true, layerInput(l), into: gW, alpha: s, beta: beta)
+            if shape.hasBias { accumulateColumnSums(g, scale: biasScale, into: gradient + shape.biasOffset, beta: beta) }
+            if l > 0 {
+                let next = Matrix(backwardBuffers[l & 1], rows: m, cols: shape.inputs)
+                gemm(g, weights(l, θ), into: next, alpha: s)
+                spec.activation.multiplyDerivative(m * shape.inputs, preActivation(l - 1, rows: m).base, next.base)
+                g = next
+            }
+        }
+    }
+
+    /// `out ← beta·out + scale·Σ_i g_i` (bias gradients).
+    private func accumulateColumnSums(_ g: Matrix, scale: Float, into out: UnsafeMutablePointer<Float>, beta: Float) {
+        let d = g.cols
+        if beta == 0 { out.update(repeating: 0, count: d) } else if beta != 1 { for j in 0..<d { out[j] *= beta } }
+        for i in 0..<g.rows {
+            let r = g.row(i)
+            for j in 0..<d { out[j] += scale * r[j] }
+        }
+    }
+}
