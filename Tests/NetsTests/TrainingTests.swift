@@ -1,0 +1,81 @@
+import XCTest
+import Foundation
+import Linalg
+import Data
+@testable import Nets
+
+final class TrainingTests: XCTestCase {
+    /// Two interleaved noisy half-moons in 2-D lifted to 8-D by a fixed random rotation: separable
+    /// only non-linearly, so a linear model stays well below what an MLP reaches.
+    func moons(_ n: Int, seed: UInt64) -> (x: Matrix, y: Matrix) {
+        var rng = RandomSource(seed: seed, stream: .generator)
+        var mix = RandomSource(seed: 99, stream: .generator)
+        let lift = (0..<16).map { _ in Float(mix.normal()) }
+        let x = Matrix(rows: n, cols: 8), y = Matrix(rows: n, cols: 1)
+        for i in 0..<n {
+            let label = i % 2
+            let a = Double.pi * rng.uniform()
+            var p = label == 0 ? (cos(a), sin(a)) : (1 - cos(a), 0.5 - sin(a))
+            p.0 += 0.1 * rng.normal(); p.1 += 0.1 * rng.normal()
+            for k in 0..<8 { x[i, k] = lift[2 * k] * Float(p.0) + lift[2 * k + 1] * Float(p.1) }
+            y[i, 0] = label == 0 ? -1 : 1
+        }
+        return (x, y)
+    }
+
+    func makeTrainer(seed: UInt64, steps: Int = 300) -> Trainer {
+        Trainer(model: MLP(MLPSpec(inputDimension: 8, hidden: [64], outputDimension: 1, activation: .relu)),
+                loss: .mse, optimizer: OptimizerSpec(kind: .sgd, lr: 0.05, momentum: 0.9),
+                batchSize: 32, steps: steps, seed: seed)
+    }
+
+    func testSameSeedTrainsBitIdenticallyAndAnotherSeedDiffers() throws {
+        let (x, y) = moons(256, seed: 1)
+        let a = try makeTrainer(seed: 5, steps: 50).train(features: x, targets: y)
+        let b = try makeTrainer(seed: 5, steps: 50).train(features: x, targets: y)
+        let c = try makeTrainer(seed: 6, steps: 50).train(features: x, targets: y)
+        XCTAssertEqual(a.map(\.bitPattern), b.map(\.bitPattern))
+        XCTAssertNotEqual(a, c)
+        // Same θ_0, different data order only: still differs.
+        let θ0 = makeTrainer(seed: 5).model.initialParameters(seed: 5)
+        let d = try makeTrainer(seed: 7, steps: 50).train(features: x, targets: y, initialParameters: θ0)
+        XCTAssertNotEqual(a, d)
+    }
+
+    func testSmallMLPLearnsSyntheticMoons() throws {
+        let train = moons(512, seed: 1), test = moons(512, seed: 2)
+        let trainer = makeTrainer(seed: 0, steps: 600)
+        var losses: [Double] = []
+        let θ = try trainer.train(features: train.x, targets: train.y) { _, l in losses.append(l) }
+        let accuracy = Metrics.accuracy(outputs: trainer.predict(test.x, parameters: θ), targets: test.y)
+        XCTAssertGreaterThanOrEqual(accuracy, 0.95, "test accuracy \(accuracy)")
+        XCTAssertLessThan(losses.suffix(50).reduce(0, +) / 50, losses.prefix(10).reduce(0, +) / 10)
+    }
+
+    func testCrossEntropyTrainingLearnsThreeClasses() throws {
+        // Three Gaussian blobs; class-index targets.
+        var rng = RandomSource(seed: 3, stream: .generator)
+        let centers: [[Double]] = [[2, 0], [-1, 1.7], [-1, -1.7]]
+        func sample(_ n: Int) -> (Matrix, Matrix) {
+            let x = Matrix(rows: n, cols: 2), y = Matrix(rows: n, cols: 1)
+            for i in 0..<n {
+                let k = i % 3
+                x[i, 0] = Float(centers[k][0] + 0.5 * rng.normal()); x[i, 1] = Float(centers[k][1] + 0.5 * rng.normal())
+                y[i, 0] = Float(k)
+            }
+            return (x, y)
+        }
+        let (x, y) = sample(300), (xt, yt) = sample(300)
+        let trainer = Trainer(model: MLP(MLPSpec(inputDimension: 2, hidden: [32], outputDimension: 3, activation: .tanh)),
+                              loss: .crossEntropy, optimizer: OptimizerSpec(kind: .adam, lr: 0.01),
+                              batchSize: 30, steps: 300, seed: 0)
+        let θ = try trainer.train(features: x, targets: y)
+        XCTAssertGreaterThanOrEqual(Metrics.accuracy(outputs: trainer.predict(xt, parameters: θ), targets: yt), 0.95)
+    }
+
+    func testDigits3vs5ReachesNinetyFivePercent() throws {
+        // The digits loader is being written in the Data module; the lead wires this test to it.
+        throw XCTSkip("needs Data.digits")
+    }
+}
+
