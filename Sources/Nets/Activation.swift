@@ -80,3 +80,39 @@ extension Activation {
         return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * geluC * (1 + 3 * geluA * x * x)
     }
 }
+
+// Bias folded into the activation pass: the GEMM writes `s·H·Wᵀ` with beta 0 and this one pass
+// adds `β b`, applies φ and (for the JVP) the tangent, instead of a separate bias-fill pass over Z.
+extension Activation {
+    /// Rows of `z` (`rows × cols`, contiguous) ← `z + β b`; `h ← φ(z)`. `b` nil: no bias.
+    public func applyBiased(rows: Int, cols: Int, _ z: UnsafeMutablePointer<Float>, bias b: UnsafePointer<Float>?,
+                            scale β: Float, _ h: UnsafeMutablePointer<Float>) {
+        if let b { addBias(rows: rows, cols: cols, z, bias: b, scale: β) }
+        apply(rows * cols, z, h)
+    }
+
+    /// `z ← z + β b`, `ż ← ż + β v_b` row-wise, then `h ← φ(z)`, `ḣ ← φ'(z) ⊙ ż`, in one sweep
+    /// per row so each row stays in cache between the bias and the activation.
+    public func applyBiasedWithTangent(rows: Int, cols: Int, _ z: UnsafeMutablePointer<Float>,
+                                       _ zDot: UnsafeMutablePointer<Float>, bias b: UnsafePointer<Float>?,
+                                       tangentBias vb: UnsafePointer<Float>?, scale β: Float,
+                                       _ h: UnsafeMutablePointer<Float>, _ hDot: UnsafeMutablePointer<Float>) {
+        for i in 0..<rows {
+            let o = i * cols
+            if let b, let vb {
+                let zr = z + o, zdr = zDot + o
+                for j in 0..<cols { zr[j] += β * b[j]; zdr[j] += β * vb[j] }
+            }
+            applyWithTangent(cols, z + o, zDot + o, h + o, hDot + o)
+        }
+    }
+}
+
+/// `z ← z + β b` on every row of a contiguous `rows × cols` block.
+@inline(__always) public func addBias(rows: Int, cols: Int, _ z: UnsafeMutablePointer<Float>,
+                                      bias b: UnsafePointer<Float>, scale β: Float) {
+    for i in 0..<rows {
+        let r = z + i * cols
+        for j in 0..<cols { r[j] += β * b[j] }
+    }
+}

@@ -90,16 +90,6 @@ public final class MLP: LayerFactorizedModel {
         backwardBuffers = [FloatBuffer(count: m * maxWidth), FloatBuffer(count: m * maxWidth)]
     }
 
-    /// Every row of `z` ← `β·b` (or 0 without bias); the GEMM then accumulates with beta 1.
-    @inline(__always) private func fillBias(_ z: Matrix, _ b: UnsafePointer<Float>?) {
-        guard let b else { z.fill(0); return }
-        let β = biasScale, d = z.cols
-        for i in 0..<z.rows {
-            let r = z.row(i)
-            if β == 1 { r.update(from: b, count: d) } else { for j in 0..<d { r[j] = β * b[j] } }
-        }
-    }
-
     @inline(__always) private func bias(_ l: Int, _ θ: UnsafePointer<Float>) -> UnsafePointer<Float>? {
         layers[l].hasBias ? θ + layers[l].biasOffset : nil
     }
@@ -114,13 +104,13 @@ public final class MLP: LayerFactorizedModel {
         var z = x
         for l in 0..<depth {
             z = preActivation(l, rows: m)
-            let b = bias(l, θ)
-            if b != nil { fillBias(z, b) }
-            gemm(input, weights(l, θ), transposeB: true, into: z, alpha: weightMultipliers[l], beta: b == nil ? 0 : 1)
+            gemm(input, weights(l, θ), transposeB: true, into: z, alpha: weightMultipliers[l], beta: 0)
             if l < depth - 1 {
                 let h = postActivation(l, rows: m)
-                spec.activation.apply(m * h.cols, z.base, h.base)
+                spec.activation.applyBiased(rows: m, cols: h.cols, z.base, bias: bias(l, θ), scale: biasScale, h.base)
                 input = h
+            } else if let b = bias(l, θ) {
+                addBias(rows: m, cols: z.cols, z.base, bias: b, scale: biasScale)
             }
         }
         lastInput = x; lastParameters = θ; lastCount = m
@@ -142,21 +132,23 @@ public final class MLP: LayerFactorizedModel {
             stacked = preActivation(l, rows: 2 * m)
             let z = stacked.rows(0..<m), zDot = stacked.rows(m..<(2 * m))
             let b = bias(l, θ), vb = bias(l, v)
-            if b != nil { fillBias(z, b); fillBias(zDot, vb) }
-            let accumulate: Float = b == nil ? 0 : 1
             if l == 0 {
                 // ḣ_0 = 0: the weight tangent is the only term.
-                gemm(x, weights(0, θ), transposeB: true, into: z, alpha: s, beta: accumulate)
-                gemm(x, weights(0, v), transposeB: true, into: zDot, alpha: s, beta: accumulate)
+                gemm(x, weights(0, θ), transposeB: true, into: z, alpha: s, beta: 0)
+                gemm(x, weights(0, v), transposeB: true, into: zDot, alpha: s, beta: 0)
             } else {
                 let below = postActivation(l - 1, rows: 2 * m)    // [H; Ḣ]
-                gemm(below, weights(l, θ), transposeB: true, into: stacked, alpha: s, beta: accumulate)
+                gemm(below, weights(l, θ), transposeB: true, into: stacked, alpha: s, beta: 0)
                 gemm(below.rows(0..<m), weights(l, v), transposeB: true, into: zDot, alpha: s, beta: 1)
             }
             if l < depth - 1 {
                 let h = postActivation(l, rows: 2 * m)
                 let n = m * h.cols
-                spec.activation.applyWithTangent(n, z.base, zDot.base, h.base, h.base + n)
+                spec.activation.applyBiasedWithTangent(rows: m, cols: h.cols, z.base, zDot.base, bias: b, tangentBias: vb,
+                                                       scale: biasScale, h.base, h.base + n)
+            } else if let b, let vb {
+                addBias(rows: m, cols: z.cols, z.base, bias: b, scale: biasScale)
+                addBias(rows: m, cols: z.cols, zDot.base, bias: vb, scale: biasScale)
             }
         }
         lastInput = x; lastParameters = θ; lastCount = m
