@@ -92,11 +92,28 @@ extension Activation {
     }
 
     /// `z ← z + β b`, `ż ← ż + β v_b` row-wise, then `h ← φ(z)`, `ḣ ← φ'(z) ⊙ ż`, in one sweep
-    /// per row so each row stays in cache between the bias and the activation.
+    /// per row so each row stays in cache between the bias and the activation. `z` keeps the
+    /// biased pre-activation (a later VJP needs φ'(z)); `ż` is scratch afterwards.
     public func applyBiasedWithTangent(rows: Int, cols: Int, _ z: UnsafeMutablePointer<Float>,
                                        _ zDot: UnsafeMutablePointer<Float>, bias b: UnsafePointer<Float>?,
                                        tangentBias vb: UnsafePointer<Float>?, scale β: Float,
                                        _ h: UnsafeMutablePointer<Float>, _ hDot: UnsafeMutablePointer<Float>) {
+        if self == .relu, let b, let vb {
+            // Fast path of the default network: one pass per row, ż never written back.
+            for i in 0..<rows {
+                let o = i * cols
+                let zr = z + o, zdr = zDot + o, hr = h + o, hdr = hDot + o
+                for j in 0..<cols {
+                    let x = zr[j] + β * b[j]
+                    let xd = zdr[j] + β * vb[j]
+                    zr[j] = x
+                    let positive = x > 0
+                    hr[j] = positive ? x : 0
+                    hdr[j] = positive ? xd : 0
+                }
+            }
+            return
+        }
         for i in 0..<rows {
             let o = i * cols
             if let b, let vb {

@@ -24,7 +24,7 @@ public final class MLP: LayerFactorizedModel {
     public let biasScale: Float
 
     private let depth: Int
-    private var capacity = 0
+    private(set) var capacity = 0
     private var preActivations: [FloatBuffer] = []    // per layer: 2·capacity × d_l  (Z ; Ż)
     private var postActivations: [FloatBuffer] = []   // hidden layers: 2·capacity × d_l  (H ; Ḣ)
     private var backwardBuffers: [FloatBuffer] = []   // two ping-pong capacity × max d
@@ -192,6 +192,27 @@ public final class MLP: LayerFactorizedModel {
         for i in 0..<g.rows {
             let r = g.row(i)
             for j in 0..<d { out[j] += scale * r[j] }
+        }
+    }
+}
+
+extension MLP {
+    /// Benchmark diagnostic: exactly the GEMMs of `jvp` (same shapes, same buffers), none of its
+    /// element-wise work, so the benchmark can separate product time from the rest.
+    public func forwardJVPProductsOnly(_ x: Matrix, parameters θ: UnsafePointer<Float>, direction v: UnsafePointer<Float>) {
+        let m = x.rows
+        precondition(m <= capacity, "run jvp on at least this many points first (workspaces)")
+        for l in 0..<layers.count {
+            let s = weightMultipliers[l]
+            let stacked = preActivation(l, rows: 2 * m)
+            if l == 0 {
+                gemm(x, weights(0, θ), transposeB: true, into: stacked.rows(0..<m), alpha: s, beta: 0)
+                gemm(x, weights(0, v), transposeB: true, into: stacked.rows(m..<(2 * m)), alpha: s, beta: 0)
+            } else {
+                let below = postActivation(l - 1, rows: 2 * m)
+                gemm(below, weights(l, θ), transposeB: true, into: stacked, alpha: s, beta: 0)
+                gemm(below.rows(0..<m), weights(l, v), transposeB: true, into: stacked.rows(m..<(2 * m)), alpha: s, beta: 1)
+            }
         }
     }
 }

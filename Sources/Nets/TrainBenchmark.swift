@@ -28,6 +28,9 @@ public enum TrainBenchmark {
         public var sgdStep: Measurement
         /// fused forward+JVP over `evaluationPoints` points.
         public var forwardJVP: Measurement
+        /// Diagnostic: the same GEMMs as `forwardJVP` without the element-wise work, so
+        /// `forwardJVP.milliseconds − forwardJVPProductsOnly.milliseconds` is the non-GEMM overhead.
+        public var forwardJVPProductsOnly: Measurement
         public var jaxStepMilliseconds: Double
         public var jaxForwardJVPMilliseconds: Double
         /// JAX time over ours (> 1: we are faster).
@@ -71,8 +74,9 @@ public enum TrainBenchmark {
                 Vec.axpy(P, 1, update.base, θ.base)
             }),
             (1, { _ = net.jvp(xe, parameters: θ.base, direction: direction.base) }),
+            (1, { net.forwardJVPProductsOnly(xe, parameters: θ.base, direction: direction.base) }),
         ])
-        let sgemm = timings[0], step = timings[1], jvp = timings[2]
+        let sgemm = timings[0], step = timings[1], jvp = timings[2], products = timings[3]
 
         func report(_ m: (seconds: Double, flops: Double), reference: Double) -> Measurement {
             let g = m.flops / m.seconds / 1e9
@@ -83,6 +87,7 @@ public enum TrainBenchmark {
         return Result(widths: widths, activation: spec.activation.rawValue, batchSize: batchSize,
                       evaluationPoints: evaluationPoints, sgemmSize: n,
                       sgemm: report(sgemm, reference: sgemmRate), sgdStep: stepM, forwardJVP: jvpM,
+                      forwardJVPProductsOnly: report(products, reference: sgemmRate),
                       jaxStepMilliseconds: jaxStepMilliseconds, jaxForwardJVPMilliseconds: jaxForwardJVPMilliseconds,
                       stepSpeedupOverJAX: jaxStepMilliseconds / stepM.milliseconds,
                       forwardJVPSpeedupOverJAX: jaxForwardJVPMilliseconds / jvpM.milliseconds)

@@ -47,6 +47,7 @@ struct BenchTrain: ParsableCommand {
                       String(format: "%.1f ms → %.2fx", r.jaxStepMilliseconds, r.stepSpeedupOverJAX)))
             print(row("forward+JVP", r.forwardJVP,
                       String(format: "%.1f ms → %.2fx", r.jaxForwardJVPMilliseconds, r.forwardJVPSpeedupOverJAX)))
+            print(row("  its GEMMs alone (diagnostic)", r.forwardJVPProductsOnly, ""))
         }
     }
 }
