@@ -16,6 +16,23 @@ import Darwin
 public enum Loss: String, Sendable, Codable, CaseIterable {
     case mse, crossEntropy
 
+    /// The loss for a config name: `mse`, or `cross_entropy` / `crossEntropy` / `ce`.
+    public static func named(_ name: String) -> Loss? {
+        switch name.lowercased() {
+        case "mse": return .mse
+        case "cross_entropy", "crossentropy", "ce": return .crossEntropy
+        default: return nil
+        }
+    }
+
+    /// Throws when this loss cannot train a network with `outputDimension` outputs (cross-entropy
+    /// needs C > 1), so configs fail at validation rather than at the first step.
+    public func check(outputDimension C: Int) throws {
+        if self == .crossEntropy && C < 2 {
+            throw LossError("cross-entropy needs at least 2 outputs, the model has \(C); use mse with ±1 targets for binary tasks")
+        }
+    }
+
     /// The batch loss `(1/b) Σ_i ℓ(f_i, y_i)`, accumulated in Double.
     public func loss(outputs: Matrix, targets: Matrix) -> Double {
         validate(outputs, targets)
@@ -90,6 +107,11 @@ public enum Loss: String, Sendable, Codable, CaseIterable {
         for c in 0..<C { s += exp(Double(f[c]) - mx) }
         return mx + log(s)
     }
+}
+
+public struct LossError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
 
 /// Reported metrics (docs/architecture.md, canonical names `*_mse`, `*_acc`).

@@ -79,3 +79,23 @@ final class TrainingTests: XCTestCase {
     }
 }
 
+
+final class LossAndMetricTests: XCTestCase {
+    func testMetricsAgainstHandComputedValues() {
+        let f = Matrix(rows: 3, cols: 1, values: [0.5, -2, 0.1]), y = Matrix(rows: 3, cols: 1, values: [1, -1, -1])
+        XCTAssertEqual(Metrics.mse(outputs: f, targets: y), (0.25 + 1 + 1.21) / 3, accuracy: 1e-6)
+        XCTAssertEqual(Metrics.accuracy(outputs: f, targets: y), 2.0 / 3, accuracy: 1e-12)
+        XCTAssertEqual(Loss.mse.loss(outputs: f, targets: y), 0.5 * (0.25 + 1 + 1.21) / 3, accuracy: 1e-6)
+        let logits = Matrix(rows: 2, cols: 3, values: [1000, 0, -1000, 1, 2, 3])
+        let labels = Matrix(rows: 2, cols: 1, values: [0, 1])
+        XCTAssertEqual(Metrics.accuracy(outputs: logits, targets: labels), 0.5)
+        XCTAssertEqual(Metrics.accuracy(outputs: logits, labels: [0, 2]), 1)
+        // Stable for huge logits: row 1 contributes ~0, row 2 contributes log(e+e²+e³) − 2.
+        let expected = (0 + (log(exp(1.0) + exp(2.0) + exp(3.0)) - 2)) / 2
+        XCTAssertEqual(Loss.crossEntropy.loss(outputs: logits, targets: labels), expected, accuracy: 1e-5)
+        let oneHot = Matrix(rows: 2, cols: 3, values: [1, 0, 0, 0, 1, 0])
+        XCTAssertEqual(Loss.crossEntropy.loss(outputs: logits, targets: oneHot), expected, accuracy: 1e-5)
+        XCTAssertThrowsError(try Loss.crossEntropy.check(outputDimension: 1))
+        XCTAssertEqual(Loss.named("cross_entropy"), .crossEntropy)
+    }
+}
