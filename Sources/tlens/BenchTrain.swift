@@ -7,14 +7,15 @@ struct BenchTrain: ParsableCommand {
         commandName: "train",
         abstract: "Time one SGD step and a forward+JVP pass of an MLP against this machine's sgemm.",
         discussion: """
-        Measures, in one run: the sgemm rate of a 2048³ product through tlens's own GEMM (oneDNN),
-        then on the MLP [64, 512, 512, 1] (relu) one SGD training step with batch 128 (forward, loss
-        gradient, VJP, optimizer update) and a fused forward+JVP over 2,000 points. The three are measured
-        in interleaved rounds (so they see the same machine load) and each time is the best per
-        call after warm-up; GFLOP/s count 2·m·n·k for every matrix product
-        actually executed. Prints the fraction of the sgemm rate (goal: forward+JVP ≥ 60%) and the
-        speed-up over JAX's jit CPU figures (8.9 ms forward+JVP, 1.0 ms step; > 1 means faster).
-        Build with `swift build -c release` first.
+        Measures, in one run, the sgemm rate of a 2048³ product through tlens's own GEMM \
+        (oneDNN), then on the MLP [64, 512, 512, 1] (relu) one SGD training step with batch 128 \
+        (forward, loss gradient, VJP, optimizer update) and a fused forward+JVP over 2,000 points.
+
+        The three are measured in interleaved rounds, so they see the same machine load, and each \
+        time is the best per call after warm-up. GFLOP/s count 2·m·n·k for every matrix product \
+        actually executed. The table shows the fraction of the sgemm rate (goal: forward+JVP ≥ 60%) \
+        and the speed-up over JAX's jit CPU figures (8.9 ms forward+JVP, 1.0 ms step; above 1 is \
+        faster). Build with `swift build -c release` first.
         """)
 
     @Option(help: "Output format: table or json (one object).")
