@@ -1,4 +1,9 @@
 import Linalg
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
 
 /// `tlens bench train`: the training engine's hot paths against this machine's own sgemm, and
 /// against JAX's jit CPU figures for the same problem (docs/style.md: ratios measured in one run).
@@ -36,6 +41,10 @@ public enum TrainBenchmark {
         /// JAX time over ours (> 1: we are faster).
         public var stepSpeedupOverJAX: Double
         public var forwardJVPSpeedupOverJAX: Double
+        /// OpenMP settings oneDNN ran under. On a shared, oversubscribed machine
+        /// `OMP_WAIT_POLICY=passive` keeps idle GEMM threads from spinning against the
+        /// single-threaded element-wise passes and changes the figures markedly.
+        public var environment: String
     }
 
     /// Runs the benchmark. Build with `-c release`; debug builds measure the debugger, not the code.
@@ -90,7 +99,15 @@ public enum TrainBenchmark {
                       forwardJVPProductsOnly: report(products, reference: sgemmRate),
                       jaxStepMilliseconds: jaxStepMilliseconds, jaxForwardJVPMilliseconds: jaxForwardJVPMilliseconds,
                       stepSpeedupOverJAX: jaxStepMilliseconds / stepM.milliseconds,
-                      forwardJVPSpeedupOverJAX: jaxForwardJVPMilliseconds / jvpM.milliseconds)
+                      forwardJVPSpeedupOverJAX: jaxForwardJVPMilliseconds / jvpM.milliseconds,
+                      environment: openMPEnvironment())
+    }
+
+    private static func openMPEnvironment() -> String {
+        let names: [String] = ["OMP_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT"]
+        return names.map { (name: String) -> String in
+            "\(name)=" + (getenv(name).map { String(cString: $0) } ?? "(unset)")
+        }.joined(separator: " ")
     }
 
     private static func filled(_ rows: Int, _ cols: Int, _ rng: inout RandomSource) -> Matrix {

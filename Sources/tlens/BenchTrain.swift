@@ -15,7 +15,9 @@ struct BenchTrain: ParsableCommand {
         time is the best per call after warm-up. GFLOP/s count 2·m·n·k for every matrix product \
         actually executed. The table shows the fraction of the sgemm rate (goal: forward+JVP ≥ 60%) \
         and the speed-up over JAX's jit CPU figures (8.9 ms forward+JVP, 1.0 ms step; above 1 is \
-        faster). Build with `swift build -c release` first.
+        faster). Build with `swift build -c release` first. On a shared, oversubscribed machine \
+        set OMP_WAIT_POLICY=passive: spinning GEMM threads otherwise compete with the \
+        single-threaded element-wise passes.
         """)
 
     @Option(help: "Output format: table or json (one object).")
@@ -41,7 +43,7 @@ struct BenchTrain: ParsableCommand {
                 name.padding(toLength: 34, withPad: " ", startingAt: 0)
                     + String(format: "%10.3f %10.1f %9.0f%%  ", m.milliseconds, m.gflops, 100 * m.fractionOfSgemm) + jax
             }
-            print("MLP \(r.widths) \(r.activation), batch \(r.batchSize), \(r.evaluationPoints) evaluation points")
+            print("MLP \(r.widths) \(r.activation), batch \(r.batchSize), \(r.evaluationPoints) evaluation points; \(r.environment)")
             print("what".padding(toLength: 34, withPad: " ", startingAt: 0) + "        ms    GFLOP/s  of sgemm  vs JAX jit CPU")
             print(row("sgemm \(r.sgemmSize)³", r.sgemm, ""))
             print(row("SGD step (fwd+grad+VJP+update)", r.sgdStep,
