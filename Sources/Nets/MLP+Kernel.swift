@@ -2,23 +2,23 @@ import Linalg
 
 extension MLP {
     /// Per-layer factors of the per-example Jacobian at θ for the points `X` (telescoping.md §5):
-    /// `inputs = s_l·h_{l-1}`, `biasScale = β` (0 without bias), and `deltas[c] = ∂f_c/∂z_l`,
-    /// obtained by one backward pass per output over the whole point set (GEMMs of height m).
-    /// Everything returned is freshly allocated.
+    /// `inputs = s_l·h_{l-1}`, `biasScale = β` (0 without bias), and `deltas[c] = ∂f_c/∂z_l`.
+    /// The backward passes of all C outputs run together: layer l's deltas are one `(C·m) × d_l`
+    /// block (output c in rows `c·m..<(c+1)·m`), so each layer is a single GEMM of height C·m.
+    /// Everything returned is freshly allocated (`deltas[c]` are views of the layer's block).
     public func kernelFactors(_ x: Matrix, parameters θ: UnsafePointer<Float>) -> [LayerKernelFactors] {
         let m = x.rows, C = outputDimension, L = layers.count
         _ = forward(x, parameters: θ)
-        var deltas: [[Matrix]] = layers.map { shape in (0..<C).map { _ in Matrix(rows: m, cols: shape.outputs) } }
-        for c in 0..<C {
-            // ∂f_c/∂z_L = e_c for every point.
-            let top = deltas[L - 1][c]
-            for i in 0..<m { top.row(i)[c] = 1 }
-            for l in stride(from: L - 1, to: 0, by: -1) {
-                let below = deltas[l - 1][c]
-                gemm(deltas[l][c], weights(l, θ), into: below, alpha: weightMultipliers[l])
-                spec.activation.multiplyDerivative(m * below.cols, preActivation(l - 1, rows: m).base, below.base)
-            }
+        let blocks = layers.map { Matrix(rows: C * m, cols: $0.outputs) }
+        // ∂f_c/∂z_L = e_c for every point.
+        for c in 0..<C { for i in 0..<m { blocks[L - 1][c * m + i, c] = 1 } }
+        for l in stride(from: L - 1, to: 0, by: -1) {
+            let below = blocks[l - 1]
+            gemm(blocks[l], weights(l, θ), into: below, alpha: weightMultipliers[l])
+            let z = preActivation(l - 1, rows: m).base
+            for c in 0..<C { spec.activation.multiplyDerivative(m * below.cols, z, below.row(c * m)) }
         }
+        let deltas = blocks.map { block in (0..<C).map { block.rows(($0 * m)..<(($0 + 1) * m)) } }
         var factors: [LayerKernelFactors] = []
         for l in 0..<L {
             let input = layerInput(l)
@@ -29,7 +29,6 @@ extension MLP {
             factors.append(LayerKernelFactors(inputs: scaled, biasScale: layers[l].hasBias ? biasScale : 0,
                                               deltas: deltas[l]))
         }
-        deltas.removeAll()
         return factors
     }
 
