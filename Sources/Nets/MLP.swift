@@ -8,7 +8,7 @@ import Linalg
 /// row-major, so a layer is one GEMM `Z = s·H·Wᵀ` with `W` `[out][in]` read in place.
 ///
 /// Workspaces: per layer a pre-activation buffer and (hidden layers) a post-activation buffer of
-/// `2·capacity` rows — `forward` uses the first `m` rows, `jvp` stacks primal rows `0..<m` on top
+/// `2·m` rows or more — `forward` uses the first `m` rows, `jvp` stacks primal rows `0..<m` on top
 /// of tangent rows `m..<2m` so that `[H; Ḣ]·Wᵀ` is one GEMM of twice the height. Buffers grow to
 /// the largest `m` seen and are reused; the step loop allocates nothing afterwards.
 public final class MLP: LayerFactorizedModel {
@@ -24,9 +24,12 @@ public final class MLP: LayerFactorizedModel {
     public let biasScale: Float
 
     private let depth: Int
+    /// Points the backward buffers hold.
     private(set) var capacity = 0
-    private var preActivations: [FloatBuffer] = []    // per layer: 2·capacity × d_l  (Z ; Ż)
-    private var postActivations: [FloatBuffer] = []   // hidden layers: 2·capacity × d_l  (H ; Ḣ)
+    /// Rows the activation buffers hold (2·m for one JVP, (1+k)·m for k directions).
+    private var rowCapacity = 0
+    private var preActivations: [FloatBuffer] = []    // per layer: rowCapacity × d_l  (Z ; Ż…)
+    private var postActivations: [FloatBuffer] = []   // hidden layers: rowCapacity × d_l  (H ; Ḣ…)
     private var backwardBuffers: [FloatBuffer] = []   // two ping-pong capacity × max d
     private let maxWidth: Int
 
@@ -82,12 +85,18 @@ public final class MLP: LayerFactorizedModel {
         l == 0 ? lastInput! : postActivation(l - 1, rows: lastCount)
     }
 
-    private func reserve(_ m: Int) {
-        if m <= capacity { return }
-        capacity = m
-        preActivations = layers.map { FloatBuffer(count: 2 * m * $0.outputs) }
-        postActivations = layers.dropLast().map { FloatBuffer(count: 2 * m * $0.outputs) }
-        backwardBuffers = [FloatBuffer(count: m * maxWidth), FloatBuffer(count: m * maxWidth)]
+    /// Grows the workspaces for `m` points with `directions` tangents stacked under the primal.
+    private func reserve(_ m: Int, directions: Int = 1) {
+        let rows = m * (1 + max(directions, 1))
+        if rows > rowCapacity {
+            rowCapacity = rows
+            preActivations = layers.map { FloatBuffer(count: rows * $0.outputs) }
+            postActivations = layers.dropLast().map { FloatBuffer(count: rows * $0.outputs) }
+        }
+        if m > capacity {
+            capacity = m
+            backwardBuffers = [FloatBuffer(count: m * maxWidth), FloatBuffer(count: m * maxWidth)]
+        }
     }
 
     @inline(__always) private func bias(_ l: Int, _ θ: UnsafePointer<Float>) -> UnsafePointer<Float>? {
@@ -201,7 +210,7 @@ extension MLP {
     /// element-wise work, so the benchmark can separate product time from the rest.
     public func forwardJVPProductsOnly(_ x: Matrix, parameters θ: UnsafePointer<Float>, direction v: UnsafePointer<Float>) {
         let m = x.rows
-        precondition(m <= capacity, "run jvp on at least this many points first (workspaces)")
+        precondition(2 * m <= rowCapacity, "run jvp on at least this many points first (workspaces)")
         for l in 0..<layers.count {
             let s = weightMultipliers[l]
             let stacked = preActivation(l, rows: 2 * m)
@@ -214,5 +223,56 @@ extension MLP {
                 gemm(below.rows(0..<m), weights(l, v), transposeB: true, into: stacked.rows(m..<(2 * m)), alpha: s, beta: 1)
             }
         }
+    }
+}
+
+extension MLP {
+    /// Forward+JVP along k directions at once (probe engines, telescoping.md §8; linearized and
+    /// telescoped increments in one pass, §2–3). The primal rows sit on top of the k tangent
+    /// blocks, so each layer's `[H; Ḣ_1; …; Ḣ_k]·Wᵀ` is one GEMM of height (1+k)·m, plus one
+    /// `H·V_jᵀ` per direction. `tangents[j]` equals `jvp(x, θ, directions[j]).tangent`.
+    /// Returned matrices are workspace views (valid until the next call); a `vjp` may follow.
+    public func jvp(_ x: Matrix, parameters θ: UnsafePointer<Float>,
+                    directions: [UnsafePointer<Float>]) -> (primal: Matrix, tangents: [Matrix]) {
+        precondition(x.cols == inputDimension, "MLP.jvp: x has \(x.cols) columns, expected \(inputDimension)")
+        let k = directions.count
+        if k == 1 {
+            let (p, t) = jvp(x, parameters: θ, direction: directions[0])
+            return (p, [t])
+        }
+        let m = x.rows, rows = (1 + k) * m
+        reserve(m, directions: k)
+        var stacked = preActivation(0, rows: rows)
+        for l in 0..<depth {
+            let s = weightMultipliers[l]
+            stacked = preActivation(l, rows: rows)
+            let z = stacked.rows(0..<m)
+            @inline(__always) func tangentBlock(_ j: Int) -> Matrix { stacked.rows(((1 + j) * m)..<((2 + j) * m)) }
+            if l == 0 {
+                gemm(x, weights(0, θ), transposeB: true, into: z, alpha: s, beta: 0)
+                for j in 0..<k { gemm(x, weights(0, directions[j]), transposeB: true, into: tangentBlock(j), alpha: s, beta: 0) }
+            } else {
+                let below = postActivation(l - 1, rows: rows)
+                gemm(below, weights(l, θ), transposeB: true, into: stacked, alpha: s, beta: 0)
+                let h = below.rows(0..<m)
+                for j in 0..<k { gemm(h, weights(l, directions[j]), transposeB: true, into: tangentBlock(j), alpha: s, beta: 1) }
+            }
+            let d = layers[l].outputs, n = m * d
+            if let b = bias(l, θ) {
+                addBias(rows: m, cols: d, z.base, bias: b, scale: biasScale)
+                for j in 0..<k { addBias(rows: m, cols: d, tangentBlock(j).base, bias: bias(l, directions[j])!, scale: biasScale) }
+            }
+            if l < depth - 1 {
+                let post = postActivation(l, rows: rows)
+                spec.activation.apply(n, z.base, post.base)
+                for j in 0..<k {
+                    let hDot = post.base + (1 + j) * n
+                    hDot.update(from: tangentBlock(j).base, count: n)
+                    spec.activation.multiplyDerivative(n, z.base, hDot)
+                }
+            }
+        }
+        lastInput = x; lastParameters = θ; lastCount = m
+        return (stacked.rows(0..<m), (0..<k).map { j in stacked.rows(((1 + j) * m)..<((2 + j) * m)) })
     }
 }

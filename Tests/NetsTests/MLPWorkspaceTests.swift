@@ -54,3 +54,24 @@ final class MLPWorkspaceTests: XCTestCase {
         for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: 1e-6 * max(1, abs(y)), file: file, line: line) }
     }
 }
+
+final class MultiDirectionJVPTests: XCTestCase {
+    func testStackedDirectionsEqualSeparateJVPs() {
+        for (activation, bias) in [(Activation.relu, true), (.tanh, false), (.gelu, true)] {
+            let net = MLP(MLPSpec(inputDimension: 4, hidden: [9, 6], outputDimension: 3, activation: activation,
+                                  bias: bias, parameterization: .ntk))
+            let θ = FloatBuffer(net.initialParameters(seed: 5))
+            var rng = RandomSource(seed: 6, stream: .other)
+            let directions = (0..<3).map { _ in FloatBuffer((0..<net.parameterCount).map { _ in Float(rng.normal()) }) }
+            let x = randomMatrix(7, 4, &rng)
+            let separate = directions.map { net.jvp(x, parameters: θ.base, direction: $0.base).tangent.array }
+            let primal = net.forward(x, parameters: θ.base).array
+            let (p, tangents) = net.jvp(x, parameters: θ.base, directions: directions.map { UnsafePointer($0.base) })
+            XCTAssertEqual(tangents.count, 3)
+            for (a, b) in zip(p.array, primal) { XCTAssertEqual(a, b, accuracy: 1e-5 * max(1, abs(b))) }
+            for j in 0..<3 {
+                for (a, b) in zip(tangents[j].array, separate[j]) { XCTAssertEqual(a, b, accuracy: 1e-5 * max(1, abs(b)), "\(activation) direction \(j)") }
+            }
+        }
+    }
+}
