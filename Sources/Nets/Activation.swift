@@ -35,7 +35,7 @@ extension Activation {
     /// `g ← g ⊙ φ'(z)` over `n` contiguous floats (the backward pass through the non-linearity).
     public func multiplyDerivative(_ n: Int, _ z: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>) {
         switch self {
-        case .relu: for i in 0..<n { g[i] = z[i] > 0 ? g[i] : 0 }
+        case .relu: reluBackward(n, z, g)
         case .tanh: for i in 0..<n { let t = tanhf(z[i]); g[i] *= 1 - t * t }
         case .sigmoid: for i in 0..<n { let s = 1 / (1 + expf(-z[i])); g[i] *= s * (1 - s) }
         case .gelu: for i in 0..<n { g[i] *= Activation.geluDerivative(z[i]) }
@@ -50,12 +50,7 @@ extension Activation {
                                  _ h: UnsafeMutablePointer<Float>, _ hDot: UnsafeMutablePointer<Float>) {
         switch self {
         case .relu:
-            for i in 0..<n {
-                let x = z[i]
-                let positive = x > 0
-                h[i] = positive ? x : 0
-                hDot[i] = positive ? zDot[i] : 0
-            }
+            reluForwardTangent(n, z, zDot, h, hDot)
         case .tanh:
             for i in 0..<n { let t = tanhf(z[i]); h[i] = t; hDot[i] = (1 - t * t) * zDot[i] }
         case .sigmoid:
@@ -102,15 +97,7 @@ extension Activation {
             // Fast path of the default network: one pass per row, ż never written back.
             for i in 0..<rows {
                 let o = i * cols
-                let zr = z + o, zdr = zDot + o, hr = h + o, hdr = hDot + o
-                for j in 0..<cols {
-                    let x = zr[j] + β * b[j]
-                    let xd = zdr[j] + β * vb[j]
-                    zr[j] = x
-                    let positive = x > 0
-                    hr[j] = positive ? x : 0
-                    hdr[j] = positive ? xd : 0
-                }
+                reluBiasedForwardTangent(cols, z + o, zDot + o, b, vb, β, h + o, hDot + o)
             }
             return
         }
@@ -131,5 +118,70 @@ extension Activation {
     for i in 0..<rows {
         let r = z + i * cols
         for j in 0..<cols { r[j] += β * b[j] }
+    }
+}
+
+// ReLU kernels on explicit SIMD vectors. Written as selects on vector masks because the default
+// x86-64 target (SSE2) otherwise compiles `z > 0 ? g : 0` to a branch per element, which costs
+// ~4 ns per element on random signs (measured: 0.5 ms of a 3 ms training step).
+@usableFromInline typealias Lanes = SIMD8<Float>
+
+@inline(__always) func loadLanes(_ p: UnsafePointer<Float>) -> Lanes {
+    UnsafeRawPointer(p).loadUnaligned(as: Lanes.self)
+}
+
+@inline(__always) func storeLanes(_ v: Lanes, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: Lanes.self)
+}
+
+/// `g ← g ⊙ 1{z > 0}`.
+func reluBackward(_ n: Int, _ z: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>) {
+    let zero = Lanes(repeating: 0)
+    var i = 0
+    while i + Lanes.scalarCount <= n {
+        storeLanes(zero.replacing(with: loadLanes(g + i), where: loadLanes(z + i) .> zero), g + i)
+        i += Lanes.scalarCount
+    }
+    while i < n { g[i] = z[i] > 0 ? g[i] : 0; i += 1 }
+}
+
+/// `h ← max(z, 0)`, `ḣ ← ż ⊙ 1{z > 0}`.
+func reluForwardTangent(_ n: Int, _ z: UnsafePointer<Float>, _ zDot: UnsafePointer<Float>,
+                        _ h: UnsafeMutablePointer<Float>, _ hDot: UnsafeMutablePointer<Float>) {
+    let zero = Lanes(repeating: 0)
+    var i = 0
+    while i + Lanes.scalarCount <= n {
+        let x = loadLanes(z + i), xd = loadLanes(zDot + i)
+        let positive = x .> zero
+        storeLanes(zero.replacing(with: x, where: positive), h + i)
+        storeLanes(zero.replacing(with: xd, where: positive), hDot + i)
+        i += Lanes.scalarCount
+    }
+    while i < n { let p = z[i] > 0; h[i] = p ? z[i] : 0; hDot[i] = p ? zDot[i] : 0; i += 1 }
+}
+
+/// One row of the JVP's fused pass: `z ← z + βb` (kept for a later VJP), `ż + βv_b` (not kept),
+/// `h ← max(z, 0)`, `ḣ ← (ż + βv_b) ⊙ 1{z > 0}`.
+func reluBiasedForwardTangent(_ n: Int, _ z: UnsafeMutablePointer<Float>, _ zDot: UnsafePointer<Float>,
+                              _ b: UnsafePointer<Float>, _ vb: UnsafePointer<Float>, _ β: Float,
+                              _ h: UnsafeMutablePointer<Float>, _ hDot: UnsafeMutablePointer<Float>) {
+    let zero = Lanes(repeating: 0), βv = Lanes(repeating: β)
+    var j = 0
+    while j + Lanes.scalarCount <= n {
+        let x = loadLanes(z + j) + βv * loadLanes(b + j)
+        let xd = loadLanes(zDot + j) + βv * loadLanes(vb + j)
+        storeLanes(x, z + j)
+        let positive = x .> zero
+        storeLanes(zero.replacing(with: x, where: positive), h + j)
+        storeLanes(zero.replacing(with: xd, where: positive), hDot + j)
+        j += Lanes.scalarCount
+    }
+    while j < n {
+        let x = z[j] + β * b[j], xd = zDot[j] + β * vb[j]
+        z[j] = x
+        let p = x > 0
+        h[j] = p ? x : 0
+        hDot[j] = p ? xd : 0
+        j += 1
     }
 }

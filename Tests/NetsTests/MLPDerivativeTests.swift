@@ -31,7 +31,10 @@ final class MLPDerivativeTests: XCTestCase {
     }
 
     func testLossGradientMatchesFiniteDifferencesOfReference() {
-        for (k, (spec, loss)) in specs().enumerated() {
+        let wide = [true, false].map { bias in
+            (MLPSpec(inputDimension: 3, hidden: [19, 9], outputDimension: 2, activation: .relu, bias: bias), Loss.mse)
+        }
+        for (k, (spec, loss)) in (specs() + wide).enumerated() {
             var rng = RandomSource(seed: UInt64(k), stream: .other)
             let net = MLP(spec)
             var θ = net.initialParameters(seed: UInt64(k))
@@ -74,7 +77,11 @@ final class MLPDerivativeTests: XCTestCase {
     }
 
     func testJVPMatchesFiniteDifferencesAndAdjointsVJP() {
-        for (k, (spec, _)) in specs().enumerated() {
+        // Plus wide ReLU layers, so the vectorized ReLU kernels run their SIMD lanes and tails.
+        let wide = [true, false].map { bias in
+            (MLPSpec(inputDimension: 3, hidden: [19, 9], outputDimension: 2, activation: .relu, bias: bias), Loss.mse)
+        }
+        for (k, (spec, _)) in (specs() + wide).enumerated() {
             var rng = RandomSource(seed: UInt64(100 + k), stream: .other)
             let net = MLP(spec)
             var θ = net.initialParameters(seed: UInt64(k))

@@ -7,8 +7,8 @@ import Linalg
 /// `−(γ/b) Σ_{i∈B} K_t(x, x_i) g_i − γλ J_{t-1}(x) θ_{t-1}`, with K from the §5 layer factors.
 final class TelescopingInvariantTests: XCTestCase {
     func testJVPOfSGDUpdateEqualsKernelForm() throws {
-        for C in [1, 3] {
-            let spec = MLPSpec(inputDimension: 5, hidden: [16, 8], outputDimension: C, activation: .gelu)
+        for (C, activation) in [(1, Activation.gelu), (3, .gelu), (1, .relu), (3, .relu)] {
+            let spec = MLPSpec(inputDimension: 5, hidden: [16, 8], outputDimension: C, activation: activation)
             let net = MLP(spec)
             let θ = FloatBuffer(net.initialParameters(seed: 11))
             var rng = RandomSource(seed: 12, stream: .other)
