@@ -166,6 +166,9 @@ public final class MLP: LayerFactorizedModel {
 
     // MARK: - VJP
 
+    /// Protocol form: reuses the θ pointer of the last `forward`/`jvp`, which must still be valid
+    /// and unchanged (call it inside the same `withUnsafeBufferPointer`, or keep θ in a
+    /// `FloatBuffer`); the explicit-θ overload below avoids the question.
     public func vjp(seeds: Matrix, into gradient: UnsafeMutablePointer<Float>, beta: Float) {
         guard let θ = lastParameters else { preconditionFailure("MLP.vjp before forward") }
         vjp(seeds: seeds, parameters: θ, into: gradient, beta: beta)
