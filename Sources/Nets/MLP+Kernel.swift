@@ -1,0 +1,52 @@
+import Linalg
+
+extension MLP {
+    /// Per-layer factors of the per-example Jacobian at θ for the points `X` (telescoping.md §5):
+    /// `inputs = s_l·h_{l-1}`, `biasScale = β` (0 without bias), and `deltas[c] = ∂f_c/∂z_l`.
+    /// The backward passes of all C outputs run together: layer l's deltas are one `(C·m) × d_l`
+    /// block (output c in rows `c·m..<(c+1)·m`), so each layer is a single GEMM of height C·m.
+    /// Everything returned is freshly allocated (`deltas[c]` are views of the layer's block).
+    public func kernelFactors(_ x: Matrix, parameters θ: UnsafePointer<Float>) -> [LayerKernelFactors] {
+        let m = x.rows, C = outputDimension, L = layers.count
+        _ = forward(x, parameters: θ)
+        let blocks = layers.map { Matrix(rows: C * m, cols: $0.outputs) }
+        // ∂f_c/∂z_L = e_c for every point.
+        for c in 0..<C { for i in 0..<m { blocks[L - 1][c * m + i, c] = 1 } }
+        for l in stride(from: L - 1, to: 0, by: -1) {
+            let below = blocks[l - 1]
+            gemm(blocks[l], weights(l, θ), into: below, alpha: weightMultipliers[l])
+            let z = preActivation(l - 1, rows: m).base
+            for c in 0..<C { spec.activation.multiplyDerivative(m * below.cols, z, below.row(c * m)) }
+        }
+        let deltas = blocks.map { block in (0..<C).map { block.rows(($0 * m)..<(($0 + 1) * m)) } }
+        var factors: [LayerKernelFactors] = []
+        for l in 0..<L {
+            let input = layerInput(l)
+            let scaled = Matrix(rows: m, cols: input.cols)
+            scaled.copy(from: input)
+            let s = weightMultipliers[l]
+            if s != 1 { Vec.scale(m * input.cols, s, scaled.base) }
+            factors.append(LayerKernelFactors(inputs: scaled, biasScale: layers[l].hasBias ? biasScale : 0,
+                                              deltas: deltas[l]))
+        }
+        return factors
+    }
+
+    /// The explicit per-example Jacobian, `(m·C) × P`, row `i·C + c` = `∂f_c(x_i)/∂θ`, by brute
+    /// force: one forward per point and one VJP per output. For the Lens's explicit-Jacobian path
+    /// (preconditioned kernels `J P Jᵀ`, telescoping.md §5) and for tests; cost `O(m·C·P)`.
+    public func perExampleJacobian(_ x: Matrix, parameters θ: UnsafePointer<Float>) -> Matrix {
+        let m = x.rows, C = outputDimension, P = parameterCount
+        let jacobian = Matrix(rows: m * C, cols: P)
+        let seed = Matrix(rows: 1, cols: C)
+        for i in 0..<m {
+            _ = forward(x.rows(i..<(i + 1)), parameters: θ)
+            for c in 0..<C {
+                seed.fill(0)
+                seed[0, c] = 1
+                vjp(seeds: seed, parameters: θ, into: jacobian.row(i * C + c), beta: 0)
+            }
+        }
+        return jacobian
+    }
+}

@@ -1,0 +1,140 @@
+import Linalg
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
+/// `tlens bench train`: the training engine's hot paths against this machine's own sgemm, and
+/// against JAX's jit CPU figures for the same problem (docs/style.md: ratios measured in one run).
+public enum TrainBenchmark {
+    /// JAX (jit, CPU, float32) on this problem: forward+JVP over 2,000 points, one SGD step.
+    public static let jaxForwardJVPMilliseconds = 8.9
+    public static let jaxStepMilliseconds = 1.0
+
+    public struct Measurement: Codable, Sendable {
+        /// Best wall time per call over the interleaved rounds, after warm-up.
+        public var milliseconds: Double
+        /// 2·m·n·k summed over the GEMMs one repetition executed (GEMMCounter).
+        public var flops: Double
+        public var gflops: Double
+        /// `gflops` over the sgemm rate of the same run.
+        public var fractionOfSgemm: Double
+    }
+
+    public struct Result: Codable, Sendable {
+        public var widths: [Int]
+        public var activation: String
+        public var batchSize: Int
+        public var evaluationPoints: Int
+        public var sgemmSize: Int
+        public var sgemm: Measurement
+        /// forward + loss gradient + VJP + optimizer update, batch `batchSize`.
+        public var sgdStep: Measurement
+        /// fused forward+JVP over `evaluationPoints` points.
+        public var forwardJVP: Measurement
+        /// Diagnostic: the same GEMMs as `forwardJVP` without the element-wise work, so
+        /// `forwardJVP.milliseconds − forwardJVPProductsOnly.milliseconds` is the non-GEMM overhead.
+        public var forwardJVPProductsOnly: Measurement
+        public var jaxStepMilliseconds: Double
+        public var jaxForwardJVPMilliseconds: Double
+        /// JAX time over ours (> 1: we are faster).
+        public var stepSpeedupOverJAX: Double
+        public var forwardJVPSpeedupOverJAX: Double
+        /// OpenMP settings oneDNN ran under. On a shared, oversubscribed machine
+        /// `OMP_WAIT_POLICY=passive` keeps idle GEMM threads from spinning against the
+        /// single-threaded element-wise passes and changes the figures markedly.
+        public var environment: String
+    }
+
+    /// Runs the benchmark. Build with `-c release`; debug builds measure the debugger, not the code.
+    public static func run(widths: [Int] = [64, 512, 512, 1], batchSize: Int = 128, evaluationPoints: Int = 2000,
+                           sgemmSize: Int = 2048, rounds: Int = 15) throws -> Result {
+        // sgemm reference: C = A·B, square.
+        let n = sgemmSize
+        var rng = RandomSource(seed: 0, stream: .other)
+        let a = filled(n, n, &rng), b = filled(n, n, &rng), c = Matrix(rows: n, cols: n)
+
+        let spec = MLPSpec(inputDimension: widths[0], hidden: Array(widths.dropFirst().dropLast()),
+                           outputDimension: widths.last!, activation: .relu)
+        let net = MLP(spec)
+        let θ = FloatBuffer(net.initialParameters(seed: 0))
+        let P = net.parameterCount
+        let gradient = FloatBuffer(count: P), update = FloatBuffer(count: P)
+        let direction = FloatBuffer((0..<P).map { _ in Float(1e-3 * rng.normal()) })
+        let optimizer = try OptimizerSpec(kind: .sgd, lr: 0.01).makeOptimizer(parameterCount: P)
+
+        let xb = filled(batchSize, spec.inputDimension, &rng)
+        let yb = filled(batchSize, spec.outputDimension, &rng)
+        let seeds = Matrix(rows: batchSize, cols: spec.outputDimension)
+        var t = 0
+        let xe = filled(evaluationPoints, spec.inputDimension, &rng)
+
+        // Interleaved rounds, best of each: on a shared machine the load moves during the run,
+        // and interleaving keeps the three measurements under the same conditions.
+        let timings = measureInterleaved(rounds: rounds, warmup: 2, [
+            (1, { gemm(a, b, into: c) }),
+            (8, {
+                t += 1
+                let f = net.forward(xb, parameters: θ.base)
+                Loss.mse.outputGradient(outputs: f, targets: yb, into: seeds)
+                net.vjp(seeds: seeds, parameters: θ.base, into: gradient.base, beta: 0)
+                optimizer.proposeUpdate(parameters: θ.base, gradient: gradient.base, update: update.base, step: t)
+                Vec.axpy(P, 1, update.base, θ.base)
+            }),
+            (1, { _ = net.jvp(xe, parameters: θ.base, direction: direction.base) }),
+            (1, { net.forwardJVPProductsOnly(xe, parameters: θ.base, direction: direction.base) }),
+        ])
+        let sgemm = timings[0], step = timings[1], jvp = timings[2], products = timings[3]
+
+        func report(_ m: (seconds: Double, flops: Double), reference: Double) -> Measurement {
+            let g = m.flops / m.seconds / 1e9
+            return Measurement(milliseconds: m.seconds * 1e3, flops: m.flops, gflops: g, fractionOfSgemm: reference > 0 ? g / reference : 0)
+        }
+        let sgemmRate = sgemm.flops / sgemm.seconds / 1e9
+        let stepM = report(step, reference: sgemmRate), jvpM = report(jvp, reference: sgemmRate)
+        return Result(widths: widths, activation: spec.activation.rawValue, batchSize: batchSize,
+                      evaluationPoints: evaluationPoints, sgemmSize: n,
+                      sgemm: report(sgemm, reference: sgemmRate), sgdStep: stepM, forwardJVP: jvpM,
+                      forwardJVPProductsOnly: report(products, reference: sgemmRate),
+                      jaxStepMilliseconds: jaxStepMilliseconds, jaxForwardJVPMilliseconds: jaxForwardJVPMilliseconds,
+                      stepSpeedupOverJAX: jaxStepMilliseconds / stepM.milliseconds,
+                      forwardJVPSpeedupOverJAX: jaxForwardJVPMilliseconds / jvpM.milliseconds,
+                      environment: openMPEnvironment())
+    }
+
+    private static func openMPEnvironment() -> String {
+        let names: [String] = ["OMP_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT"]
+        return names.map { (name: String) -> String in
+            "\(name)=" + (getenv(name).map { String(cString: $0) } ?? "(unset)")
+        }.joined(separator: " ")
+    }
+
+    private static func filled(_ rows: Int, _ cols: Int, _ rng: inout RandomSource) -> Matrix {
+        let m = Matrix(rows: rows, cols: cols)
+        for i in 0..<(rows * cols) { m.base[i] = Float(rng.normal()) }
+        return m
+    }
+
+    /// For each body, the best seconds per call over `rounds` interleaved rounds (each round calls
+    /// body k `inner_k` times in a row) after `warmup` rounds, and the GEMM flops of one call.
+    private static func measureInterleaved(rounds: Int, warmup: Int,
+                                           _ bodies: [(inner: Int, body: () -> Void)]) -> [(seconds: Double, flops: Double)] {
+        let clock = ContinuousClock()
+        var best = [Double](repeating: .infinity, count: bodies.count)
+        var flops = [Double](repeating: 0, count: bodies.count)
+        for round in 0..<(warmup + max(rounds, 1)) {
+            for (k, entry) in bodies.enumerated() {
+                for _ in 0..<entry.inner {
+                    let before = GEMMCounter.flops
+                    let elapsed = clock.measure { entry.body() }
+                    if round < warmup { continue }
+                    flops[k] = GEMMCounter.flops - before
+                    let (s, atto) = elapsed.components
+                    best[k] = min(best[k], Double(s) + Double(atto) * 1e-18)
+                }
+            }
+        }
+        return zip(best, flops).map { ($0, $1) }
+    }
+}

@@ -1,2 +1,0 @@
-import XCTest
-final class NetsTestsPlaceholder: XCTestCase { func testNothing() {} }

@@ -1,0 +1,101 @@
+import XCTest
+import Foundation
+import Linalg
+import Data
+@testable import Nets
+
+final class TrainingTests: XCTestCase {
+    /// Two interleaved noisy half-moons in 2-D lifted to 8-D by a fixed random rotation: separable
+    /// only non-linearly, so a linear model stays well below what an MLP reaches.
+    func moons(_ n: Int, seed: UInt64) -> (x: Matrix, y: Matrix) {
+        var rng = RandomSource(seed: seed, stream: .generator)
+        var mix = RandomSource(seed: 99, stream: .generator)
+        let lift = (0..<16).map { _ in Float(mix.normal()) }
+        let x = Matrix(rows: n, cols: 8), y = Matrix(rows: n, cols: 1)
+        for i in 0..<n {
+            let label = i % 2
+            let a = Double.pi * rng.uniform()
+            var p = label == 0 ? (cos(a), sin(a)) : (1 - cos(a), 0.5 - sin(a))
+            p.0 += 0.1 * rng.normal(); p.1 += 0.1 * rng.normal()
+            for k in 0..<8 { x[i, k] = lift[2 * k] * Float(p.0) + lift[2 * k + 1] * Float(p.1) }
+            y[i, 0] = label == 0 ? -1 : 1
+        }
+        return (x, y)
+    }
+
+    func makeTrainer(seed: UInt64, steps: Int = 300) -> Trainer {
+        Trainer(model: MLP(MLPSpec(inputDimension: 8, hidden: [64], outputDimension: 1, activation: .relu)),
+                loss: .mse, optimizer: OptimizerSpec(kind: .sgd, lr: 0.05, momentum: 0.9),
+                batchSize: 32, steps: steps, seed: seed)
+    }
+
+    func testSameSeedTrainsBitIdenticallyAndAnotherSeedDiffers() throws {
+        let (x, y) = moons(256, seed: 1)
+        let a = try makeTrainer(seed: 5, steps: 50).train(features: x, targets: y)
+        let b = try makeTrainer(seed: 5, steps: 50).train(features: x, targets: y)
+        let c = try makeTrainer(seed: 6, steps: 50).train(features: x, targets: y)
+        XCTAssertEqual(a.map(\.bitPattern), b.map(\.bitPattern))
+        XCTAssertNotEqual(a, c)
+        // Same θ_0, different data order only: still differs.
+        let θ0 = makeTrainer(seed: 5).model.initialParameters(seed: 5)
+        let d = try makeTrainer(seed: 7, steps: 50).train(features: x, targets: y, initialParameters: θ0)
+        XCTAssertNotEqual(a, d)
+    }
+
+    func testSmallMLPLearnsSyntheticMoons() throws {
+        let train = moons(512, seed: 1), test = moons(512, seed: 2)
+        let trainer = makeTrainer(seed: 0, steps: 600)
+        var losses: [Double] = []
+        let θ = try trainer.train(features: train.x, targets: train.y) { _, l in losses.append(l) }
+        let accuracy = Metrics.accuracy(outputs: trainer.predict(test.x, parameters: θ), targets: test.y)
+        XCTAssertGreaterThanOrEqual(accuracy, 0.95, "test accuracy \(accuracy)")
+        XCTAssertLessThan(losses.suffix(50).reduce(0, +) / 50, losses.prefix(10).reduce(0, +) / 10)
+    }
+
+    func testCrossEntropyTrainingLearnsThreeClasses() throws {
+        // Three Gaussian blobs; class-index targets.
+        var rng = RandomSource(seed: 3, stream: .generator)
+        let centers: [[Double]] = [[2, 0], [-1, 1.7], [-1, -1.7]]
+        func sample(_ n: Int) -> (Matrix, Matrix) {
+            let x = Matrix(rows: n, cols: 2), y = Matrix(rows: n, cols: 1)
+            for i in 0..<n {
+                let k = i % 3
+                x[i, 0] = Float(centers[k][0] + 0.5 * rng.normal()); x[i, 1] = Float(centers[k][1] + 0.5 * rng.normal())
+                y[i, 0] = Float(k)
+            }
+            return (x, y)
+        }
+        let (x, y) = sample(300), (xt, yt) = sample(300)
+        let trainer = Trainer(model: MLP(MLPSpec(inputDimension: 2, hidden: [32], outputDimension: 3, activation: .tanh)),
+                              loss: .crossEntropy, optimizer: OptimizerSpec(kind: .adam, lr: 0.01),
+                              batchSize: 30, steps: 300, seed: 0)
+        let θ = try trainer.train(features: x, targets: y)
+        XCTAssertGreaterThanOrEqual(Metrics.accuracy(outputs: trainer.predict(xt, parameters: θ), targets: yt), 0.95)
+    }
+
+    func testDigits3vs5ReachesNinetyFivePercent() throws {
+        // The digits loader is being written in the Data module; the lead wires this test to it.
+        throw XCTSkip("needs Data.digits")
+    }
+}
+
+
+final class LossAndMetricTests: XCTestCase {
+    func testMetricsAgainstHandComputedValues() {
+        let f = Matrix(rows: 3, cols: 1, values: [0.5, -2, 0.1]), y = Matrix(rows: 3, cols: 1, values: [1, -1, -1])
+        XCTAssertEqual(Metrics.mse(outputs: f, targets: y), (0.25 + 1 + 1.21) / 3, accuracy: 1e-6)
+        XCTAssertEqual(Metrics.accuracy(outputs: f, targets: y), 2.0 / 3, accuracy: 1e-12)
+        XCTAssertEqual(Loss.mse.loss(outputs: f, targets: y), 0.5 * (0.25 + 1 + 1.21) / 3, accuracy: 1e-6)
+        let logits = Matrix(rows: 2, cols: 3, values: [1000, 0, -1000, 1, 2, 3])
+        let labels = Matrix(rows: 2, cols: 1, values: [0, 1])
+        XCTAssertEqual(Metrics.accuracy(outputs: logits, targets: labels), 0.5)
+        XCTAssertEqual(Metrics.accuracy(outputs: logits, labels: [0, 2]), 1)
+        // Stable for huge logits: row 1 contributes ~0, row 2 contributes log(e+e²+e³) − 2.
+        let expected = (0 + (log(exp(1.0) + exp(2.0) + exp(3.0)) - 2)) / 2
+        XCTAssertEqual(Loss.crossEntropy.loss(outputs: logits, targets: labels), expected, accuracy: 1e-5)
+        let oneHot = Matrix(rows: 2, cols: 3, values: [1, 0, 0, 0, 1, 0])
+        XCTAssertEqual(Loss.crossEntropy.loss(outputs: logits, targets: oneHot), expected, accuracy: 1e-5)
+        XCTAssertThrowsError(try Loss.crossEntropy.check(outputDimension: 1))
+        XCTAssertEqual(Loss.named("cross_entropy"), .crossEntropy)
+    }
+}
