@@ -94,8 +94,12 @@ public final class LabelSensitivityEngine: SmootherEngine {
     let sensitivities: Matrix
     let parameterSensitivities: Matrix
     let optimizerStates: Matrix
-    let gradient: FloatBuffer, delta: FloatBuffer
-    let seeds: Matrix
+    let gradient: FloatBuffer
+    /// Δq of the directions of one chunk, `chunk × P`.
+    let chunkUpdates: Matrix
+    let seeds: Matrix, batchPoints: Matrix
+    static let chunk = 16
+    var chunkSize: Int { chunkUpdates.rows }
 
     public let needsBatchKernel = false
 
@@ -128,37 +132,47 @@ public final class LabelSensitivityEngine: SmootherEngine {
         parameterSensitivities.row(k).update(from: initialParameters, count: count)
         shadowTargets = Matrix(rows: 1, cols: n * c)
         for i in 0..<n { for o in 0..<c { shadowTargets[0, i * c + o] = targets[i, o] } }
-        gradient = FloatBuffer(count: count); delta = FloatBuffer(count: count)
+        gradient = FloatBuffer(count: count)
+        chunkUpdates = Matrix(rows: min(LabelSensitivityEngine.chunk, k + 1), cols: count)
         seeds = Matrix(rows: maximumBatch, cols: c)
+        batchPoints = Matrix(rows: maximumBatch, cols: trainX.cols)
     }
     let shadowTargets: Matrix
 
     public static func memoryBytes(directions k: Int, parameters p: Int, stateCount s: Int, points u: Int, outputs c: Int, trainCount n: Int) -> Double {
-        4 * Double(k + 1) * Double(2 * p + s + u * c + n * c)
+        4 * Double(k + 1) * Double(p + s + u * c + n * c) + 4 * Double(min(chunk, k + 1)) * Double(p)
     }
 
     public func advance(step t: Int, parameters θ: UnsafePointer<Float>, batch: [Int], learningRate γ: Float, kernelToBatch: Matrix?) {
         let b = batch.count, count = model.parameterCount
-        let batchX = Matrix(rows: b, cols: trainX.cols)
+        let batchX = batchPoints.rows(0..<b)
         trainX.gatherRows(batch, into: batchX)
         let batchSeeds = seeds.rows(0..<b)
-        for j in 0...k {
-            // r_i = u_{t-1}(x_i) − z_i; ḡ = (1/b) Σ J_{t-1}(x_i)ᵀ r_i (one VJP).
-            let uj = sensitivities.row(j)
-            let z = j == k ? shadowTargets.row(0) : directions.row(j)
-            for (r, i) in batch.enumerated() {
-                for o in 0..<c { batchSeeds[r, o] = (uj[i * c + o] - z[i * c + o]) / Float(b) }
-            }
+        // Directions go in chunks: one batch forward serves the chunk's VJPs, and one JVP pass
+        // over U shares its primal across the chunk's tangents.
+        for start in stride(from: 0, through: k, by: chunkSize) {
+            let end = min(start + chunkSize, k + 1)
             _ = model.forward(batchX, parameters: θ)
-            model.vjp(seeds: batchSeeds, into: gradient.base, beta: 0)
-            // Δq by the optimizer's own rule with P_t frozen (its buffers for this direction).
-            let q = parameterSensitivities.row(j)
-            optimizer.sensitivityUpdate(gradient: gradient.base, sensitivity: q, state: optimizerStates.row(j),
-                                        update: delta.base, step: t)
-            // u_t(x) = u_{t-1}(x) + J_{t-1}(x) Δq (one JVP over U).
-            let tangent = model.jvp(pointsX, parameters: θ, direction: delta.base).tangent
-            for i in 0..<u { Vec.axpy(c, 1, tangent.row(i), uj + i * c) }
-            Vec.axpy(count, 1, delta.base, q)
+            for j in start..<end {
+                // r_i = u_{t-1}(x_i) − z_i; ḡ = (1/b) Σ J_{t-1}(x_i)ᵀ r_i (one VJP).
+                let uj = sensitivities.row(j)
+                let z = j == k ? shadowTargets.row(0) : directions.row(j)
+                for (r, i) in batch.enumerated() {
+                    for o in 0..<c { batchSeeds[r, o] = (uj[i * c + o] - z[i * c + o]) / Float(b) }
+                }
+                model.vjp(seeds: batchSeeds, into: gradient.base, beta: 0)
+                // Δq by the optimizer's own rule with P_t frozen (this direction's buffers).
+                optimizer.sensitivityUpdate(gradient: gradient.base, sensitivity: parameterSensitivities.row(j),
+                                            state: optimizerStates.row(j), update: chunkUpdates.row(j - start), step: t)
+            }
+            // u_t(x) = u_{t-1}(x) + J_{t-1}(x) Δq over U; q_t = q_{t-1} + Δq.
+            let directions = (start..<end).map { UnsafePointer(chunkUpdates.row($0 - start)) }
+            let tangents = model.jvp(pointsX, parameters: θ, directions: directions).tangents
+            for j in start..<end {
+                let uj = sensitivities.row(j), tangent = tangents[j - start]
+                for i in 0..<u { Vec.axpy(c, 1, tangent.row(i), uj + i * c) }
+                Vec.axpy(count, 1, chunkUpdates.row(j - start), parameterSensitivities.row(j))
+            }
         }
     }
 

@@ -33,29 +33,49 @@ extension TangentKernelPath {
 
 // MARK: - Layer-Gram path (telescoping.md §5)
 
-/// Per-layer factors of a point set, with output deltas stacked so row `i·C + c` is
-/// `δ_{l,c}(x_i)`: one GEMM then yields every `(c, c')` block of `G^δ_l` at once.
+/// Per-layer factors of a point set at one θ. Deltas are kept output-major, as the model's one
+/// backward pass for all C outputs produced them: layer l's block is `(C·m) × d_l` with output
+/// c in rows `c·m ..< (c+1)·m`, so one GEMM yields every `(c, c')` block of `G^δ_l` at once.
 public final class LayerFactorOperand: KernelOperand {
     public let pointCount: Int
     public let outputs: Int
-    /// Per layer: `inputs` (m × d_{l-1}), `biasScale`, stacked deltas ((m·C) × d_l).
+    /// Per layer: `inputs` (m × d_{l-1}, weight multiplier folded in), `biasScale` β_l.
     public let inputs: [Matrix]
     public let biasScales: [Float]
+    /// Per layer: `(C·m) × d_l`, output-major.
     public let deltas: [Matrix]
 
-    init(_ factors: [LayerKernelFactors], pointCount m: Int, outputs c: Int) {
+    public init(_ factors: [LayerKernelFactors], pointCount m: Int, outputs c: Int) {
         pointCount = m
         outputs = c
         inputs = factors.map(\.inputs)
         biasScales = factors.map(\.biasScale)
         deltas = factors.map { layer in
             let width = layer.deltas[0].cols
-            let stacked = Matrix(rows: m * c, cols: width)
-            for i in 0..<m {
-                for k in 0..<c { stacked.row(i * c + k).update(from: layer.deltas[k].row(i), count: width) }
-            }
-            return stacked
+            let first = layer.deltas[0]
+            // The MLP returns views of one contiguous block; take it whole when it is.
+            let contiguous = first.stride == width && (0..<c).allSatisfy { layer.deltas[$0].base == first.base + $0 * m * width }
+            if contiguous { return Matrix(rows: c * m, cols: width, stride: width, base: first.base, owner: first.owner) }
+            let block = Matrix(rows: c * m, cols: width)
+            for k in 0..<c { block.rows((k * m)..<((k + 1) * m)).copy(from: layer.deltas[k]) }
+            return block
         }
+    }
+
+    init(pointCount: Int, outputs: Int, inputs: [Matrix], biasScales: [Float], deltas: [Matrix]) {
+        self.pointCount = pointCount; self.outputs = outputs
+        self.inputs = inputs; self.biasScales = biasScales; self.deltas = deltas
+    }
+
+    /// The factors of points `rows` only (copies).
+    public func selecting(_ rows: [Int]) -> LayerFactorOperand {
+        LayerFactorOperand(pointCount: rows.count, outputs: outputs, inputs: inputs.map { gathered($0, rows) },
+                           biasScales: biasScales, deltas: deltas.map { gatheredBlocks($0, rows, blocks: outputs, height: pointCount) })
+    }
+
+    /// `δ_{l,c}(x_i)`.
+    @inline(__always) func delta(_ l: Int, output c: Int, point i: Int) -> UnsafeMutablePointer<Float> {
+        deltas[l].row(c * pointCount + i)
     }
 }
 
@@ -83,19 +103,22 @@ public final class LayerGramKernel: TangentKernelPath {
         let gramDelta = Matrix(rows: ma * c, cols: mb * c)
         for l in 0..<fa.inputs.count {
             let ha = gathered(fa.inputs[l], rowsA), hb = gathered(fb.inputs[l], rowsB)
-            let da = gathered(fa.deltas[l], rowsA, block: c), db = gathered(fb.deltas[l], rowsB, block: c)
+            let da = gatheredBlocks(fa.deltas[l], rowsA, blocks: c, height: fa.pointCount)
+            let db = gatheredBlocks(fb.deltas[l], rowsB, blocks: c, height: fb.pointCount)
             gemm(ha, hb, transposeB: true, into: gramH)
             gemm(da, db, transposeB: true, into: gramDelta)
             let beta2 = fa.biasScales[l] * fa.biasScales[l]
-            // G^δ_l ⊙ (G^h_l + β²), with G^h broadcast over each C×C block.
-            for i in 0..<ma {
-                let gh = gramH.row(i)
-                for ci in 0..<c {
-                    let r = i * c + ci
-                    let o = out.row(r), g = gramDelta.row(r)
-                    for j in 0..<mb {
-                        let w = gh[j] + beta2
-                        for cj in 0..<c { o[j * c + cj] += g[j * c + cj] * w }
+            // G^δ_l ⊙ (G^h_l + β²): output-major Gram blocks land in point-major kernel rows.
+            for ci in 0..<c {
+                for i in 0..<ma {
+                    let gh = gramH.row(i), o = out.row(i * c + ci), g = gramDelta.row(ci * ma + i)
+                    if c == 1 {
+                        for j in 0..<mb { o[j] += g[j] * (gh[j] + beta2) }
+                    } else {
+                        for cj in 0..<c {
+                            let gBlock = g + cj * mb
+                            for j in 0..<mb { o[j * c + cj] += gBlock[j] * (gh[j] + beta2) }
+                        }
                     }
                 }
             }
@@ -106,11 +129,11 @@ public final class LayerGramKernel: TangentKernelPath {
         let f = a as! LayerFactorOperand
         var t = [Double](repeating: 0, count: f.pointCount)
         for l in 0..<f.inputs.count {
-            let h = f.inputs[l], d = f.deltas[l], beta2 = Double(f.biasScales[l] * f.biasScales[l])
+            let h = f.inputs[l], width = f.deltas[l].cols, beta2 = Double(f.biasScales[l] * f.biasScales[l])
             for i in 0..<f.pointCount {
                 let hh = Vec.sumSquares(h.cols, h.row(i)) + beta2
                 var dd = 0.0
-                for k in 0..<f.outputs { dd += Vec.sumSquares(d.cols, d.row(i * f.outputs + k)) }
+                for k in 0..<f.outputs { dd += Vec.sumSquares(width, f.delta(l, output: k, point: i)) }
                 t[i] += dd * hh
             }
         }
@@ -118,9 +141,23 @@ public final class LayerGramKernel: TangentKernelPath {
     }
 }
 
+/// Rows `rows` of each of `blocks` stacked blocks of height `height` (output-major deltas).
+func gatheredBlocks(_ m: Matrix, _ rows: [Int]?, blocks: Int, height: Int) -> Matrix {
+    guard let rows, !isIdentity(rows, height) else { return m }
+    let out = Matrix(rows: rows.count * blocks, cols: m.cols)
+    for b in 0..<blocks {
+        for (k, i) in rows.enumerated() { out.row(b * rows.count + k).update(from: m.row(b * height + i), count: m.cols) }
+    }
+    return out
+}
+
+func isIdentity(_ rows: [Int], _ count: Int) -> Bool {
+    rows.count == count && rows.enumerated().allSatisfy { $0.offset == $0.element }
+}
+
 /// Rows `rows` of `m` (blocks of `block` consecutive rows per point), or `m` itself.
 func gathered(_ m: Matrix, _ rows: [Int]?, block: Int = 1) -> Matrix {
-    guard let rows else { return m }
+    guard let rows, !isIdentity(rows, m.rows / block) else { return m }
     let out = Matrix(rows: rows.count * block, cols: m.cols)
     for (k, i) in rows.enumerated() {
         for b in 0..<block { out.row(k * block + b).update(from: m.row(i * block + b), count: m.cols) }

@@ -26,6 +26,8 @@ public final class TelescopingLens {
     let trainEvalCount: Int, testCount: Int
     /// Telescoped and linearized predictions over the evaluation points, and the pass outputs.
     let telescoped: Matrix, linearized: Matrix, predictions: Matrix, tangent: Matrix
+    /// f_{θ_0} over the evaluation points.
+    let initialPredictions: Matrix
     let initialParameters: FloatBuffer
 
     /// Kernel points U: training rows first (all of them when the smoother needs them, else the
@@ -40,8 +42,13 @@ public final class TelescopingLens {
 
     var initialReferenceKernel: Matrix?
     var previousReferenceKernel: Matrix?
-    var gradReference: [LayerKernelFactors]?
+    var gradReference: LayerFactorOperand?
     let layerShapes: [LayerShape]
+    /// Layer factors of the evaluation points at θ_0: J_0(x)v by one GEMM per layer (§3, §5).
+    let initialFactors: LayerFactorOperand?
+    /// θ_s − θ_0, the direction of the linearized model.
+    let displacement: FloatBuffer
+    let factorWork = FactorWorkspace()
 
     public init(model: DifferentiableModel, optimizer: Optimizer, problem: LensProblem,
                 initialParameters θ0: UnsafePointer<Float>, options: LensOptions, sink: LensSink) throws {
@@ -69,8 +76,14 @@ public final class TelescopingLens {
         linearized = Matrix(rows: m, cols: outputs)
         predictions = Matrix(rows: m, cols: outputs)
         tangent = Matrix(rows: m, cols: outputs)
+        initialPredictions = model.forward(evalX, parameters: θ0).copied()
         initialParameters = FloatBuffer(count: parameterCount)
         initialParameters.base.update(from: θ0, count: parameterCount)
+        displacement = FloatBuffer(count: parameterCount)
+        let points = evalX
+        initialFactors = (model as? LayerFactorizedModel).map {
+            LayerFactorOperand($0.kernelFactors(points, parameters: θ0), pointCount: m, outputs: $0.outputDimension)
+        }
 
         // Kernel point set U and its index maps.
         let n = problem.trainX.rows
@@ -156,21 +169,25 @@ public final class TelescopingLens {
     /// and before θ moves. `gradient` is the raw batch gradient ∇L_t(θ_{t-1}).
     public func observe(step t: Int, parameters θ: UnsafePointer<Float>, update Δθ: UnsafePointer<Float>,
                         gradient: UnsafePointer<Float>, batch: [Int], learningRate γ: Float, batchLoss: Double) {
-        // One fused pass at θ_{t-1}: f_{θ_{t-1}} (primal) and J_{t-1}Δθ_t (tangent), §2.
-        let pass = model.jvp(evalX, parameters: θ, direction: Δθ)
-        predictions.copy(from: pass.primal)
-        tangent.copy(from: pass.tangent)
-        if t == 1 {
-            telescoped.copy(from: predictions)
-            linearized.copy(from: predictions)
-        }
-
         let s = t - 1
         let needsBatchKernel = smoother?.needsBatchKernel ?? false
         var operand: KernelOperand? = nil
         if needsBatchKernel || (isRecorded(s) && options.kernel) {
             operand = kernelPath?.prepare(kernelX, parameters: θ, preconditioner: optimizer.preconditioner)
         }
+        // One pass at θ_{t-1}: f_{θ_{t-1}} (primal) and J_{t-1}Δθ_t (tangent), §2. When this step's
+        // layer factors over U exist anyway, the pass is read off them (one GEMM per layer);
+        // otherwise it is the model's fused forward+JVP.
+        if let factors = operand as? LayerFactorOperand, let f = factorized {
+            let rows = uOfEvalTrain + uOfTest
+            factorWork.primal(factors, rows: rows, model: f, parameters: θ, into: predictions)
+            factorWork.tangent(factors, rows: rows, layers: f.layers, direction: Δθ, into: tangent)
+        } else {
+            let pass = model.jvp(evalX, parameters: θ, direction: Δθ)
+            predictions.copy(from: pass.primal)
+            tangent.copy(from: pass.tangent)
+        }
+        if t == 1 { telescoped.copy(from: predictions) }
         if isRecorded(s) { recordState(step: s, parameters: θ, operand: operand) }
 
         // Ŝ_{t-1} → Ŝ_t with K_t(U, B) (fast path) or the label-sensitivity engine.
@@ -182,10 +199,8 @@ public final class TelescopingLens {
             smoother.advance(step: t, parameters: θ, batch: batch, learningRate: γ, kernelToBatch: kernelToBatch)
         }
 
-        // f̃_t = f̃_{t-1} + J_{t-1}Δθ_t (§2); f_lin,t = f_lin,t-1 + J_0 Δθ_t (§3).
+        // f̃_t = f̃_{t-1} + J_{t-1}Δθ_t (§2).
         Vec.axpy(telescoped.count, 1, tangent.base, telescoped.base)
-        let linearTangent = model.jvp(evalX, parameters: initialParameters.base, direction: Δθ).tangent
-        Vec.axpy(linearized.count, 1, linearTangent.base, linearized.base)
 
         if isRecorded(t) {
             sink.scalar(keys.trainLoss, step: t, value: batchLoss)
@@ -197,10 +212,7 @@ public final class TelescopingLens {
     /// After the last step: records the final state θ_T.
     public func finish(step T: Int, parameters θ: UnsafePointer<Float>) {
         predictions.copy(from: model.forward(evalX, parameters: θ))
-        if T == 0 {
-            telescoped.copy(from: predictions)
-            linearized.copy(from: predictions)
-        }
+        if T == 0 { telescoped.copy(from: predictions) }
         let operand = options.kernel
             ? kernelPath?.prepare(kernelX, parameters: θ, preconditioner: optimizer.preconditioner) : nil
         recordState(step: T, parameters: θ, operand: operand)
@@ -212,6 +224,15 @@ public final class TelescopingLens {
         let m1 = trainEvalCount, m = evalX.rows, c = outputs
         let trainRange = 0..<m1, testRange = m1..<m
         let k = keys
+
+        // f_lin,s = f_0 + J_0 (θ_s − θ_0) (§3): linear in θ_s, so it is formed only when recorded.
+        for i in 0..<parameterCount { displacement[i] = θ[i] - initialParameters[i] }
+        if let f0 = initialFactors, let f = factorized {
+            factorWork.tangent(f0, rows: nil, layers: f.layers, direction: displacement.base, into: linearized)
+        } else {
+            linearized.copy(from: model.jvp(evalX, parameters: initialParameters.base, direction: displacement.base).tangent)
+        }
+        Vec.axpy(linearized.count, 1, initialPredictions.base, linearized.base)
 
         sink.scalar(k.trainMSE, step: s, value: meanSquaredError(predictions, evalY, trainRange))
         sink.scalar(k.testMSE, step: s, value: meanSquaredError(predictions, evalY, testRange))
@@ -304,36 +325,39 @@ public final class TelescopingLens {
     }
 
     /// Γ_l(s, t') on the reference set from layer factors (telescoping.md §7):
-    /// ‖u vᵀ − u' v'ᵀ‖²_F = ‖u‖²‖v‖² + ‖u'‖²‖v'‖² − 2(u·u')(v·v').
+    /// ‖u vᵀ − u' v'ᵀ‖²_F = ‖u‖²‖v‖² + ‖u'‖²‖v'‖² − 2(u·u')(v·v'), plus the bias rows β²‖δ − δ'‖².
     func recordGradientChange(step s: Int, parameters θ: UnsafePointer<Float>, operand: KernelOperand?) {
         guard let factorized, !problem.reference.isEmpty, s >= options.gradReferenceStep else { return }
-        let current: [LayerKernelFactors]
-        let probe = Matrix(rows: problem.reference.count, cols: problem.trainX.cols)
-        problem.trainX.gatherRows(problem.reference, into: probe)
-        current = factorized.kernelFactors(probe, parameters: θ)
+        let current: LayerFactorOperand
+        if let f = operand as? LayerFactorOperand {
+            current = f.selecting(uOfReference)
+        } else {
+            let probe = Matrix(rows: problem.reference.count, cols: problem.trainX.cols)
+            problem.trainX.gatherRows(problem.reference, into: probe)
+            current = LayerFactorOperand(factorized.kernelFactors(probe, parameters: θ), pointCount: probe.rows, outputs: outputs)
+        }
         guard let reference = gradReference else {
             if s == options.gradReferenceStep { gradReference = current }
             return
         }
-        let c = outputs
-        for l in 0..<current.count {
-            let now = current[l], then = reference[l]
-            let beta2 = Double(now.biasScale * now.biasScale)
+        let c = outputs, points = current.pointCount
+        for l in 0..<current.inputs.count {
+            let h = current.inputs[l], h0 = reference.inputs[l], width = current.deltas[l].cols
+            let beta2 = Double(current.biasScales[l] * current.biasScales[l])
             var total = 0.0
-            for i in 0..<probe.rows {
-                let hh = Vec.sumSquares(now.inputs.cols, now.inputs.row(i))
-                let hh0 = Vec.sumSquares(then.inputs.cols, then.inputs.row(i))
-                let hx = Vec.dot(now.inputs.cols, now.inputs.row(i), then.inputs.row(i))
+            for i in 0..<points {
+                let hh = Vec.sumSquares(h.cols, h.row(i)), hh0 = Vec.sumSquares(h.cols, h0.row(i))
+                let hx = Vec.dot(h.cols, h.row(i), h0.row(i))
                 var diff = 0.0, base = 0.0
                 for o in 0..<c {
-                    let d = now.deltas[o].row(i), d0 = then.deltas[o].row(i), w = now.deltas[o].cols
-                    let dd = Vec.sumSquares(w, d), dd0 = Vec.sumSquares(w, d0), dx = Vec.dot(w, d, d0)
+                    let d = current.delta(l, output: o, point: i), d0 = reference.delta(l, output: o, point: i)
+                    let dd = Vec.sumSquares(width, d), dd0 = Vec.sumSquares(width, d0), dx = Vec.dot(width, d, d0)
                     diff += dd * hh + dd0 * hh0 - 2 * dx * hx + beta2 * (dd + dd0 - 2 * dx)
                     base += dd0 * (hh0 + beta2)
                 }
                 total += base > 0 ? max(diff, 0).squareRoot() / base.squareRoot() : 0
             }
-            sink.scalar(keys.gradChange[l], step: s, value: total / Double(probe.rows))
+            sink.scalar(keys.gradChange[l], step: s, value: total / Double(points))
         }
     }
 

@@ -22,6 +22,22 @@ public protocol DifferentiableModel: AnyObject {
 
     /// One fused pass: primal `f_θ(X)` and tangent `J_θ(X)·v` (telescoping.md §2).
     func jvp(_ x: Matrix, parameters θ: UnsafePointer<Float>, direction v: UnsafePointer<Float>) -> (primal: Matrix, tangent: Matrix)
+
+    /// The primal once and one tangent per direction (the label-sensitivity engine's probes).
+    func jvp(_ x: Matrix, parameters θ: UnsafePointer<Float>, directions: [UnsafePointer<Float>]) -> (primal: Matrix, tangents: [Matrix])
+}
+
+extension DifferentiableModel {
+    /// Direction by direction, for models without a shared-primal implementation.
+    public func jvp(_ x: Matrix, parameters θ: UnsafePointer<Float>, directions: [UnsafePointer<Float>]) -> (primal: Matrix, tangents: [Matrix]) {
+        var primal = Matrix(rows: x.rows, cols: outputDimension)
+        let tangents = directions.map { v -> Matrix in
+            let pass = jvp(x, parameters: θ, direction: v)
+            primal = pass.primal.copied()
+            return pass.tangent.copied()
+        }
+        return (primal, tangents)
+    }
 }
 
 /// One layer's factors of the per-example Jacobian (telescoping.md §5): for output `c` and point
