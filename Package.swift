@@ -42,6 +42,6 @@ let package = Package(
         .testTarget(name: "NetsTests", dependencies: ["Nets", "Linalg", "Data"], swiftSettings: v5),
         .testTarget(name: "DataTests", dependencies: ["Data"], swiftSettings: v5),
         .testTarget(name: "LensTests", dependencies: ["Lens", "Nets", "Linalg", "Data", "Runner", "Store"], swiftSettings: v5),
-        .testTarget(name: "CLITests", dependencies: ["Store"], swiftSettings: v5),
+        .testTarget(name: "CLITests", dependencies: ["Store", "tlens"], swiftSettings: v5),
     ]
 )

@@ -1,0 +1,124 @@
+import Foundation
+import Store
+import XCTest
+
+/// The `tlens` binary end to end: what a user sees on good and bad input.
+final class CLITests: XCTestCase {
+    var directory: URL!
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("tlens-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+
+    struct Outcome { var status: Int32; var stdout: String; var stderr: String }
+
+    /// Runs the tlens executable SwiftPM built next to the test bundle.
+    func tlens(_ arguments: [String]) throws -> Outcome {
+        let candidates = [Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent(),
+                          URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()]
+            + Bundle.allBundles.map { $0.bundleURL.deletingLastPathComponent() }
+        guard let binary = candidates.map({ $0.appendingPathComponent("tlens") })
+            .first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+            XCTFail("tlens executable not found next to the test bundle")
+            throw CocoaError(.fileNoSuchFile)
+        }
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                       stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    let quickRun = ["train", "--preset", "digits-3v5", "--set", "steps=3", "--set", "lens.every=1", "--quiet"]
+
+    func assertOneLineError(_ o: Outcome, containing text: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertNotEqual(o.status, 0, "expected a failure", file: file, line: line)
+        let lines = o.stderr.split(separator: "\n").filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+        XCTAssertEqual(lines.count, 1, "stderr: \(o.stderr)", file: file, line: line)
+        XCTAssertTrue(o.stderr.contains(text), "stderr: \(o.stderr)", file: file, line: line)
+        XCTAssertFalse(o.stderr.contains("Fatal error"), file: file, line: line)
+    }
+
+    func bytes(_ p: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: p)) }
+
+    func testTrainRecordsARunEndToEnd() throws {
+        let db = path("runs.sqlite")
+        let o = try tlens(quickRun + ["--db", db, "--name", "cli-run"])
+        XCTAssertEqual(o.status, 0, o.stderr)
+        let uuid = o.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        XCTAssertEqual(uuid.count, 36, o.stdout)
+        let database = try Database(path: db, mode: .readOnly)
+        let run = try XCTUnwrap(try database.runs().first)
+        XCTAssertEqual(run.uuid, uuid)
+        XCTAssertEqual(run.status, .completed)
+        XCTAssertEqual(try database.scalars(run: run.id, key: "approx_err_tel").map(\.step), [0, 1, 2, 3])
+        XCTAssertNotNil(try database.vector(run: run.id, kind: "tel", split: "test", step: 3))
+        XCTAssertEqual(try database.evalPoints(run: run.id, split: "test")?.count, 150)
+        XCTAssertEqual(try database.scalarInt("SELECT count(*) FROM checkpoints WHERE run_id = ? AND step = 0", [.integer(run.id)]), 1)
+        // The stored config has every default resolved.
+        XCTAssertTrue(run.configJSON.contains("\"beta2\": 0.999"), run.configJSON)
+    }
+
+    func testBadConfigCreatesNoRunAndNamesTheKey() throws {
+        let db = path("never.sqlite")
+        assertOneLineError(try tlens(quickRun + ["--db", db, "--set", "optimizer.lr=-0.1"]), containing: "optimizer.lr")
+        assertOneLineError(try tlens(quickRun + ["--db", db, "--set", "modle.hidden=[4]"]), containing: "did you mean 'model'")
+        let config = path("bad.yaml")
+        try "data: {source: digits}\noptimizer: {batch_size: 100000}\n".write(toFile: config, atomically: true, encoding: .utf8)
+        assertOneLineError(try tlens(["train", "--config", config, "--db", db]), containing: "optimizer.batch_size")
+        assertOneLineError(try tlens(["train", "--config", path("missing.yaml"), "--db", db]), containing: "missing.yaml")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: db), "a refused config must not create the database")
+    }
+
+    func testBadDatabasesAreRefusedAndLeftUntouched() throws {
+        let text = path("notes.sqlite")
+        try "these are not the droids".write(toFile: text, atomically: true, encoding: .utf8)
+
+        let good = path("good.sqlite")
+        XCTAssertEqual(try tlens(quickRun + ["--db", good]).status, 0)
+        let truncated = path("truncated.sqlite")
+        try bytes(good).prefix(5000).write(to: URL(fileURLWithPath: truncated))
+
+        let folder = path("folder.sqlite")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
+
+        let readOnly = path("readonly.sqlite")
+        try bytes(good).write(to: URL(fileURLWithPath: readOnly))
+        XCTAssertEqual(chmod(readOnly, 0o444), 0)
+
+        for (file, expected) in [(text, text), (truncated, truncated), (folder, folder), (readOnly, readOnly)] {
+            let before = file == folder ? Data() : try bytes(file)
+            assertOneLineError(try tlens(quickRun + ["--db", file]), containing: expected)
+            if file != folder { XCTAssertEqual(try bytes(file), before, "\(file) was modified") }
+        }
+    }
+
+    func testDivergedRunKeepsWhatWasRecorded() throws {
+        let db = path("diverged.sqlite")
+        let o = try tlens(["train", "--preset", "digits-3v5", "--set", "optimizer.lr=50", "--set", "steps=200",
+                           "--set", "lens.every=1", "--set", "lens.smoother=off", "--quiet", "--db", db])
+        XCTAssertEqual(o.status, 0, o.stderr)
+        XCTAssertTrue(o.stderr.contains("diverged"), o.stderr)
+        let database = try Database(path: db, mode: .readOnly)
+        let run = try XCTUnwrap(try database.runs().first)
+        XCTAssertEqual(run.status, .diverged)
+        let losses = try database.scalars(run: run.id, key: "train_loss")
+        XCTAssertFalse(losses.isEmpty)
+        XCTAssertLessThan(losses.count, 200)
+    }
+}
