@@ -84,7 +84,21 @@ public final class Database {
         }
     }
 
-    deinit { sqlite3_close_v2(handle) }
+    private var isClosed = false
+
+    deinit { if !isClosed { sqlite3_close_v2(handle) } }
+
+    /// Closes the connection. In WAL mode the last connection to close checkpoints the WAL into
+    /// the database file and removes it, so the file alone is then complete. Statements still
+    /// alive keep the connection open until they are released (sqlite3_close_v2).
+    ///
+    ///     try db.close()
+    public func close() throws {
+        guard !isClosed else { return }
+        isClosed = true
+        let code = sqlite3_close_v2(handle)
+        if code != SQLITE_OK { throw DatabaseError.from(handle, code: code, path: path) }
+    }
 
     // MARK: Running SQL
 
@@ -112,7 +126,11 @@ public final class Database {
                 var statement: OpaquePointer?
                 var tail: UnsafePointer<CChar>?
                 let code = sqlite3_prepare_v2(handle, start, -1, &statement, &tail)
-                let length = tail.map { $0 - start } ?? Int(strlen(start))
+                var length = tail.map { $0 - start } ?? Int(strlen(start))
+                if code != SQLITE_OK {
+                    // After a syntax error the tail stops mid-statement; report up to the next ';'.
+                    while start[length] != 0 && (length == 0 || start[length - 1] != 59 /* ; */) { length += 1 }
+                }
                 let text = String(decoding: UnsafeRawBufferPointer(start: start, count: length), as: UTF8.self)
                     .trimmingCharacters(in: .whitespacesAndNewlines)
                 guard code == SQLITE_OK else { throw DatabaseError.from(handle, code: code, sql: text) }

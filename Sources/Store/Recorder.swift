@@ -37,8 +37,8 @@ public final class Recorder {
     /// (startRun, metricKey, finish) share one connection.
     let connectionLock = NSLock()
     let db: Database
-    private let writer: BatchWriter
-    private let writerDone = DispatchSemaphore(value: 0)
+    private let writerLoop: WriterLoop
+    private let busyRetryLimit: TimeInterval
     private var keyCache: [String: MetricKey] = [:]
     private var closed = false
 
@@ -46,21 +46,12 @@ public final class Recorder {
     public init(path: String, options: Options = Options()) throws {
         self.path = path
         db = try Database.openTLens(path: path, mode: .create, busyTimeout: options.busyTimeout)
-        writer = try BatchWriter(db: db)
+        let writer = try BatchWriter(db: db)
+        busyRetryLimit = writer.busyRetryLimit
         queue = RecordQueue(batchBytes: options.batchBytes, capacity: options.capacityBytes,
                             maxDelay: options.maxDelay, heartbeatInterval: options.heartbeatInterval)
-        let thread = Thread { [queue, writer, connectionLock, writerDone] in
-            while let work = queue.nextWork() {
-                connectionLock.lock()
-                var failure: Error?
-                do { try writer.write(work.batch, heartbeats: work.heartbeats) } catch { failure = error }
-                connectionLock.unlock()
-                queue.finished(work, error: failure)
-            }
-            writerDone.signal()
-        }
-        thread.name = "tlens.recorder.writer"
-        thread.start()
+        writerLoop = WriterLoop(queue: queue, writer: writer, connectionLock: connectionLock)
+        writerLoop.start()
     }
 
     deinit { try? close() }
@@ -116,7 +107,10 @@ public final class Recorder {
         guard !closed else { return }
         closed = true
         queue.stop()
-        writerDone.wait()
+        writerLoop.join()
+        connectionLock.lock()
+        defer { connectionLock.unlock() }
+        try db.close()
         if let error = queue.currentError() { throw error }
     }
 
@@ -145,6 +139,48 @@ public final class Recorder {
     func withConnection<T>(_ body: (Database) throws -> T) throws -> T {
         connectionLock.lock()
         defer { connectionLock.unlock() }
-        return try BatchWriter.retryingBusy(limit: writer.busyRetryLimit) { try body(db) }
+        return try BatchWriter.retryingBusy(limit: busyRetryLimit) { try body(db) }
+    }
+}
+
+/// The background thread: takes work from the queue and commits it until the queue stops.
+/// Separate from `Recorder` so the thread does not keep the recorder alive (its deinit closes).
+final class WriterLoop {
+    private let queue: RecordQueue
+    private var writer: BatchWriter?
+    private let connectionLock: NSLock
+    private let done = DispatchSemaphore(value: 0)
+    private var joined = false
+
+    init(queue: RecordQueue, writer: BatchWriter, connectionLock: NSLock) {
+        self.queue = queue
+        self.writer = writer
+        self.connectionLock = connectionLock
+    }
+
+    func start() {
+        let thread = Thread { [self] in
+            while let work = queue.nextWork() {
+                connectionLock.lock()
+                var failure: Error?
+                do { try writer?.write(work.batch, heartbeats: work.heartbeats) } catch { failure = error }
+                connectionLock.unlock()
+                queue.finished(work, error: failure)
+            }
+            done.signal()
+        }
+        thread.name = "tlens.recorder.writer"
+        thread.start()
+    }
+
+    /// Waits for the thread to drain the queue and exit, then releases the prepared statements
+    /// so the connection can really close.
+    func join() {
+        guard !joined else { return }
+        joined = true
+        done.wait()
+        connectionLock.lock()
+        writer = nil
+        connectionLock.unlock()
     }
 }

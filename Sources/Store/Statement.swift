@@ -50,8 +50,17 @@ public final class Statement {
     }
     /// Binds text to parameter `index`; SQLite copies it. `nil` binds NULL.
     public func bind(_ value: String?, at index: Int32) {
-        guard let value else { return bindNull(at: index) }
-        sqlite3_bind_text(handle, index, value, -1, tlens_sqlite_transient())
+        guard var value else { return bindNull(at: index) }
+        // Explicit byte length: text may contain U+0000, which a C-string length would cut at.
+        value.withUTF8 { utf8 in
+            utf8.withMemoryRebound(to: CChar.self) { chars in
+                if let base = chars.baseAddress {
+                    sqlite3_bind_text(handle, index, base, Int32(chars.count), tlens_sqlite_transient())
+                } else {
+                    sqlite3_bind_text(handle, index, "", 0, tlens_sqlite_transient())
+                }
+            }
+        }
     }
     /// Binds a blob to parameter `index`; SQLite copies it. An empty array binds a zero-length
     /// blob (not NULL); `nil` binds NULL.
