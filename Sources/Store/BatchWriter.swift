@@ -17,6 +17,8 @@ final class BatchWriter {
     private let commit: Statement
     private let rollback: Statement
     private let insertScalar: Statement
+    /// Scalars of the batch being written, reordered by series (see `orderBySeries`).
+    private var ordered: [PendingBatch.Scalar] = []
     private let insertVector: Statement
     private let insertEvalPoints: Statement
     private let insertCheckpoint: Statement
@@ -32,7 +34,11 @@ final class BatchWriter {
         commit = try db.prepare("COMMIT")
         rollback = try db.prepare("ROLLBACK")
         // OR REPLACE: a resumed run may log a step again; the last value wins.
-        insertScalar = try db.prepare("INSERT OR REPLACE INTO metrics(run_id, key_id, step, value) VALUES (?, ?, ?, ?)")
+        // The whole batch in one statement execution, read from memory by tlens_scalar_rows.
+        insertScalar = try db.prepare("""
+            INSERT OR REPLACE INTO metrics(run_id, key_id, step, value)
+            SELECT run_id, key_id, step, value FROM tlens_scalar_rows(?1, ?2)
+            """)
         insertVector = try db.prepare("INSERT OR REPLACE INTO vectors(run_id, kind, split, step, data) VALUES (?, ?, ?, ?, ?)")
         insertEvalPoints = try db.prepare("INSERT OR REPLACE INTO eval_points(run_id, split, ids) VALUES (?, ?, ?)")
         insertCheckpoint = try db.prepare("""
@@ -83,14 +89,61 @@ final class BatchWriter {
         }
     }
 
+    /// Reorders scalars by (run, key), keeping enqueue order within a series (so of two values
+    /// logged for one step the later still wins). A training loop logs step-major, which would
+    /// insert into one B-tree position per series in turn; series-major order makes the inserts
+    /// sequential, which measured about 3x faster in SQLite. Counting sort: O(n), stable.
+    static func orderBySeries(_ rows: [PendingBatch.Scalar], into ordered: inout [PendingBatch.Scalar]) {
+        guard let first = rows.first else { return }
+        var runs: [Int64] = [first.run]
+        var minKey = first.key, maxKey = first.key
+        for row in rows {
+            if row.run != runs[runs.count - 1] && !runs.contains(row.run) { runs.append(row.run) }
+            minKey = min(minKey, row.key)
+            maxKey = max(maxKey, row.key)
+        }
+        let keyRange = Int(maxKey - minKey) + 1
+        let bucketCount = runs.count * keyRange
+        guard bucketCount <= 1 << 20 else {
+            // Sparse key ids (never seen in practice): a comparison sort, stable by position.
+            ordered = rows.enumerated().sorted {
+                ($0.element.run, $0.element.key, $0.offset) < ($1.element.run, $1.element.key, $1.offset)
+            }.map(\.element)
+            return
+        }
+        var lastRun = first.run, lastRunIndex = 0
+        @inline(__always) func bucket(_ row: PendingBatch.Scalar) -> Int {
+            if row.run != lastRun {
+                lastRun = row.run
+                lastRunIndex = runs.firstIndex(of: row.run)!
+            }
+            return lastRunIndex * keyRange + Int(row.key - minKey)
+        }
+        var starts = [Int](repeating: 0, count: bucketCount + 1)
+        for row in rows { starts[bucket(row) + 1] += 1 }
+        for index in 0..<bucketCount { starts[index + 1] += starts[index] }
+        ordered.removeAll(keepingCapacity: true)
+        ordered.append(contentsOf: rows)  // sized storage; every slot is overwritten below
+        ordered.withUnsafeMutableBufferPointer { output in
+            for row in rows {
+                let b = bucket(row)
+                output[starts[b]] = row
+                starts[b] += 1
+            }
+        }
+    }
+
     private func insertRows(_ batch: PendingBatch) throws {
-        let scalar = insertScalar
-        for row in batch.scalars {
-            scalar.bind(row.run, at: 1)
-            scalar.bind(row.key, at: 2)
-            scalar.bind(row.step, at: 3)
-            scalar.bind(row.value, at: 4)
-            try scalar.execute()
+        Self.orderBySeries(batch.scalars, into: &ordered)
+        defer { ordered.removeAll(keepingCapacity: true) }
+        if !ordered.isEmpty {
+            try ordered.withUnsafeBufferPointer { rows in
+                _ = tlens_bind_scalar_rows(insertScalar.handle, 1, rows.baseAddress)
+                insertScalar.bind(rows.count, at: 2)
+                try insertScalar.execute()
+                // Never leave a pointer to memory we are about to reuse bound to the statement.
+                insertScalar.bindNull(at: 1)
+            }
         }
         for vector in batch.vectors {
             insertVector.bind(vector.run, at: 1)

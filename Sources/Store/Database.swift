@@ -78,6 +78,10 @@ public final class Database {
         try execute("PRAGMA trusted_schema = OFF")
         try execute("PRAGMA foreign_keys = ON")
         try execute("PRAGMA synchronous = NORMAL")
+        let rows = tlens_register_scalar_rows(db)
+        if rows != SQLITE_OK {
+            throw DatabaseError.from(db, code: rows, sql: "tlens_register_scalar_rows", path: path)
+        }
         let vec = tlens_vec_register(db)
         if vec != SQLITE_OK {
             throw DatabaseError.from(db, code: vec, sql: "tlens_vec_register", path: path)

@@ -84,9 +84,10 @@ extension Database {
     ///
     ///     let db = try Database.openTLens(path: "tlens.sqlite")            // creates if missing
     ///     let ro = try Database.openTLens(path: "tlens.sqlite", mode: .readOnly)
-    public static func openTLens(path: String, mode: OpenMode = .create, busyTimeout: TimeInterval = 10) throws -> Database {
+    public static func openTLens(path: String, mode: OpenMode = .create, busyTimeout: TimeInterval = 10,
+                                 pageSize: Int = 4096) throws -> Database {
         let db = try Database(path: path, mode: mode, busyTimeout: busyTimeout)
-        try Migrator.migrate(db)
+        try Migrator.migrate(db, pageSize: pageSize)
         return db
     }
 }

@@ -1,9 +1,11 @@
+import CSQLite
 import Foundation
 
 /// Rows waiting for the background writer. Scalars are plain structs in one array so the step
 /// loop appends without allocating; vectors and checkpoints carry their own copies of the bytes.
 final class PendingBatch {
-    struct Scalar { var run: Int64; var key: Int64; var step: Int64; var value: Double }
+    /// The C struct the `tlens_scalar_rows` table-valued function reads (CSQLite/shim.h).
+    typealias Scalar = tlens_scalar_row
     struct Vector { var run: Int64; var kind: String; var split: String; var step: Int64; var data: [Float] }
     struct EvalPoints { var run: Int64; var split: String; var ids: [Int32] }
     struct Checkpoint { var run: Int64; var step: Int64; var parameters: [Float]; var optimizerState: [Float]?; var time: Double }
