@@ -42,7 +42,7 @@ public enum Migrator {
     /// Checks the version, switches the file to WAL, and applies the pending migrations.
     /// Safe to run from several processes at once: each migration re-checks the version
     /// inside its write transaction.
-    public static func migrate(_ db: Database, pageSize: Int = 4096) throws {
+    public static func migrate(_ db: Database, pageSize: Int = 8192) throws {
         try checkVersion(of: db)
         guard db.mode != .readOnly else { return }
         // page_size only takes effect on a database that has no tables yet, and before WAL.
@@ -85,7 +85,7 @@ extension Database {
     ///     let db = try Database.openTLens(path: "tlens.sqlite")            // creates if missing
     ///     let ro = try Database.openTLens(path: "tlens.sqlite", mode: .readOnly)
     public static func openTLens(path: String, mode: OpenMode = .create, busyTimeout: TimeInterval = 10,
-                                 pageSize: Int = 4096) throws -> Database {
+                                 pageSize: Int = 8192) throws -> Database {
         let db = try Database(path: path, mode: mode, busyTimeout: busyTimeout)
         try Migrator.migrate(db, pageSize: pageSize)
         return db
