@@ -127,3 +127,19 @@ static inline int tlens_register_scalar_rows(sqlite3 *db) {
 static inline int tlens_bind_scalar_rows(sqlite3_stmt *statement, int index, const void *rows) {
     return sqlite3_bind_pointer(statement, index, (void *)rows, "tlens_scalar_rows", 0);
 }
+
+/// Reads the first `count` bytes of the main database file and its size through the connection's
+/// own file handle. Opening and closing a second descriptor on the file would drop every POSIX
+/// lock this process holds on it (https://sqlite.org/howtocorrupt.html#_posix_advisory_locks_canceled_by_a_separate_thread_doing_close_),
+/// letting another process delete a WAL that is still in use.
+static inline int tlens_read_main_file(sqlite3 *db, unsigned char *out, int count, sqlite3_int64 *size) {
+    sqlite3_file *file = 0;
+    int rc = sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &file);
+    if (rc != SQLITE_OK || file == 0 || file->pMethods == 0) return rc == SQLITE_OK ? SQLITE_CANTOPEN : rc;
+    rc = file->pMethods->xFileSize(file, size);
+    if (rc != SQLITE_OK) return rc;
+    memset(out, 0, (size_t)count);
+    if (*size == 0) return SQLITE_OK;
+    rc = file->pMethods->xRead(file, out, *size < count ? (int)*size : count, 0);
+    return rc == SQLITE_IOERR_SHORT_READ ? SQLITE_OK : rc;
+}

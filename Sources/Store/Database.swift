@@ -59,6 +59,7 @@ public final class Database {
         }
         handle = db
         sqlite3_extended_result_codes(db, 1)
+        if exists { try DatabaseFile.checkHeader(of: db, path: path) }
         if mode != .readOnly && sqlite3_db_readonly(db, "main") == 1 {
             throw DatabaseError(code: .SQLITE_READONLY, message: "file is not writable", path: path)
         }

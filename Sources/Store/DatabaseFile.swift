@@ -1,3 +1,4 @@
+import CSQLite
 import Foundation
 
 /// Checks a path before SQLite touches it, so that a wrong file produces a clear one-line error
@@ -36,21 +37,28 @@ enum DatabaseFile {
                 throw fail(.SQLITE_READONLY, "file is read-only (open it read-only, or make it writable)")
             }
         }
-        let size = Int64(info.st_size)
-        if size == 0 { return true }  // SQLite treats an empty file as an empty database.
-        try checkHeader(path: path, fileSize: size, fail: fail)
         return true
+    }
+
+    /// Checks the header of the file `db` just opened, read through SQLite's own descriptor.
+    static func checkHeader(of db: OpaquePointer, path: String) throws {
+        func fail(_ code: ResultCode, _ message: String) -> DatabaseError {
+            DatabaseError(code: code, message: message, path: path)
+        }
+        var header = [UInt8](repeating: 0, count: 100)
+        var size: sqlite3_int64 = 0
+        let code = tlens_read_main_file(db, &header, 100, &size)
+        guard code == SQLITE_OK else {
+            throw fail(ResultCode(rawValue: code), "cannot read the file header: \(String(cString: sqlite3_errstr(code)))")
+        }
+        if size == 0 { return }  // SQLite treats an empty file as an empty database.
+        try checkHeader(Array(header.prefix(Int(min(size, 100)))), fileSize: Int64(size), fail: fail)
     }
 
     /// The 100-byte header (https://sqlite.org/fileformat.html#the_database_header): magic string,
     /// page size, and the in-header page count, which is trustworthy when the "version-valid-for"
     /// number equals the change counter.
-    private static func checkHeader(path: String, fileSize: Int64, fail: (ResultCode, String) -> DatabaseError) throws {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw fail(.SQLITE_CANTOPEN, "file is not readable")
-        }
-        defer { try? handle.close() }
-        let header = [UInt8]((try? handle.read(upToCount: 100)) ?? Data())
+    private static func checkHeader(_ header: [UInt8], fileSize: Int64, fail: (ResultCode, String) -> DatabaseError) throws {
         let magic = Array("SQLite format 3\0".utf8)
         guard header.count >= magic.count, Array(header[0..<magic.count]) == magic else {
             throw fail(.SQLITE_NOTADB, "not a SQLite database (no SQLite header)")

@@ -131,6 +131,7 @@ final class RecordQueue {
         condition.lock()
         defer { condition.unlock() }
         slots.append(RunSlot(runID: runID))
+        condition.broadcast()  // an idle writer sleeps without a deadline until a run is active
         return slots.count - 1
     }
 

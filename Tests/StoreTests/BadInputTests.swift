@@ -48,9 +48,11 @@ final class BadInputTests: XCTestCase {
 
     func testTruncatedDatabaseIsRefused() throws {
         let original = try fileBytes(try makeDatabase("whole.sqlite"))
-        XCTAssertGreaterThan(original.count, 4 * 4096)
+        let pageSize = Int(original[16]) << 8 | Int(original[17])  // big-endian at offset 16
+        XCTAssertGreaterThan(original.count, 4 * pageSize)
         // Cut mid-page, at a page boundary (the header still promises every page), and mid-header.
-        for (name, length) in [("mid-page", 3000 + 4096), ("half-pages", original.count / 8192 * 4096), ("header", 60)] {
+        let halfPages = original.count / pageSize / 2 * pageSize
+        for (name, length) in [("mid-page", pageSize + 3000), ("half-pages", halfPages), ("header", 60)] {
             let path = directory.path("\(name).sqlite")
             try original.prefix(length).write(to: URL(fileURLWithPath: path))
             try assertRefused(path, expected: "truncated database")
