@@ -3,15 +3,16 @@ import Store
 
 // A recording process for the Store crash and concurrency tests.
 //
-//   StoreChild DB STEPS KEYS [--vector N] [--flush-every K] [--finish]
+//   StoreChild DB STEPS KEYS [--vector N] [--flush-every K] [--finish] [--wait-for PATH]
 //
 // Logs STEPS steps (STEPS = 0: until killed) of KEYS scalars "k0".."k{KEYS-1}" with value
 // step * 1000 + key index (so a reader can check every value independently), plus an optional
 // N-float vector per step. Prints "run ID" first, then "committed STEP" each time a flush has
-// made STEP durable, and "done" after finishing the run as completed.
+// made STEP durable, and "done" after finishing the run as completed. With --wait-for, logging
+// starts only once PATH exists (a barrier so that two children really record at the same time).
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard arguments.count >= 3, let steps = Int(arguments[1]), let keyCount = Int(arguments[2]) else {
-    FileHandle.standardError.write("usage: StoreChild DB STEPS KEYS [--vector N] [--flush-every K] [--finish]\n".data(using: .utf8)!)
+    FileHandle.standardError.write("usage: StoreChild DB STEPS KEYS [--vector N] [--flush-every K] [--finish] [--wait-for PATH]\n".data(using: .utf8)!)
     exit(2)
 }
 func option(_ name: String) -> Int? {
@@ -27,6 +28,9 @@ do {
     let run = try recorder.startRun(RunInfo(name: "child-\(getpid())", configJSON: #"{"child": true}"#, seed: 7,
                                             codeVersion: "test", host: "localhost", dataFingerprint: "none"))
     print("run \(run.runID)")
+    if let index = arguments.firstIndex(of: "--wait-for"), index + 1 < arguments.count {
+        while !FileManager.default.fileExists(atPath: arguments[index + 1]) { usleep(1000) }
+    }
     let keys = try (0..<keyCount).map { try run.metricKey("k\($0)") }
     var vector = [Float](repeating: 0, count: vectorLength)
     var step = 0
