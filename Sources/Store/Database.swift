@@ -39,6 +39,7 @@ public final class Database {
     public init(path: String, mode: OpenMode = .readWrite, busyTimeout: TimeInterval = 10) throws {
         self.path = path
         self.mode = mode
+        _ = Database.configureSQLiteOnce
         let exists = try DatabaseFile.validate(path: path, mode: mode)
 
         // Never let SQLite create a file we were asked to open as existing (CREATE only when
@@ -90,6 +91,9 @@ public final class Database {
     }
 
     private var isClosed = false
+
+    /// Process-wide SQLite settings, applied before the first connection (lazy static = once).
+    private static let configureSQLiteOnce: Void = { _ = tlens_disable_memstatus() }()
 
     deinit { if !isClosed { sqlite3_close_v2(handle) } }
 
