@@ -32,13 +32,15 @@ let package = Package(
         .target(name: "Lens", dependencies: ["Nets", "Linalg", "Data"], swiftSettings: v5),
         .target(name: "Runner", dependencies: ["Lens", "Nets", "Data", "Store", .product(name: "Yams", package: "Yams")], swiftSettings: v5, plugins: ["EmbedSQL"]),
         .target(name: "Query", dependencies: ["Store"], swiftSettings: v5),
+        // A recording process the Store tests SIGKILL and run two at a time on one file.
+        .executableTarget(name: "StoreChild", dependencies: ["Store"], swiftSettings: v5),
         .executableTarget(name: "tlens", dependencies: [
             "Runner", "Query", "Store", "Linalg", "Nets", "Lens",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
 
         .testTarget(name: "VecSQLTests", dependencies: ["CSQLite", "CVecSQL"], exclude: ["check_extension.py"], swiftSettings: v5),
-        .testTarget(name: "StoreTests", dependencies: ["Store"], swiftSettings: v5),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "StoreChild"], swiftSettings: v5),
         .testTarget(name: "NetsTests", dependencies: ["Nets", "Linalg", "Data"], swiftSettings: v5),
         .testTarget(name: "DataTests", dependencies: ["Data"], swiftSettings: v5),
         .testTarget(name: "LensTests", dependencies: ["Lens", "Nets", "Linalg", "Data", "Runner", "Store"], swiftSettings: v5),

@@ -1,1 +1,0 @@
-public enum StoreInfo { public static var migrationCount: Int { EmbeddedSQL.migrations.count } }

@@ -1,0 +1,92 @@
+import XCTest
+@testable import Store
+
+/// Wrong files are refused with one clear line naming the file, and are never modified.
+final class BadInputTests: XCTestCase {
+    var directory: TemporaryDirectory!
+    override func setUpWithError() throws { directory = try TemporaryDirectory() }
+
+    private let allModes: [Database.OpenMode] = [.readOnly, .readWrite, .create]
+
+    /// Every way of opening `path` fails with a message containing `expected`; the file stays
+    /// byte-identical and no journal, WAL or shm file appears.
+    private func assertRefused(_ path: String, modes: [Database.OpenMode]? = nil, expected: String,
+                               file: StaticString = #filePath, line: UInt = #line) throws {
+        let before = try? fileBytes(path)
+        for mode in modes ?? allModes {
+            for open in [{ _ = try Database(path: path, mode: mode) }, { _ = try Database.openTLens(path: path, mode: mode) }] {
+                guard let error = assertDatabaseError(try open(), file: file, line: line) else { continue }
+                let text = error.description
+                XCTAssertTrue(text.contains(expected), "\(mode): \(text)", file: file, line: line)
+                XCTAssertTrue(text.hasPrefix(path + ": "), text, file: file, line: line)
+                XCTAssertFalse(text.contains("\n"), text, file: file, line: line)
+            }
+        }
+        XCTAssertNotNil(assertDatabaseError(try Recorder(path: path), file: file, line: line))
+        XCTAssertEqual(try? fileBytes(path), before, "file modified", file: file, line: line)
+        for suffix in ["-wal", "-shm", "-journal"] {
+            XCTAssertFalse(fileExists(path + suffix), suffix, file: file, line: line)
+        }
+    }
+
+    private func makeDatabase(_ name: String) throws -> String {
+        let path = directory.path(name)
+        let recorder = try Recorder(path: path)
+        let run = try recorder.startRun(RunInfo(configJSON: "{}", seed: 1, codeVersion: "t", host: "h", dataFingerprint: "d"))
+        let key = try run.metricKey("loss")
+        for step in 0..<5000 { try run.log(key, step: step, value: Double(step)) }
+        try run.finish(status: .completed, error: nil)
+        try recorder.close()
+        return path
+    }
+
+    func testNonSQLiteFileIsRefused() throws {
+        let path = directory.path("notes.txt")
+        try Data(String(repeating: "this is a text file, not a database\n", count: 200).utf8).write(to: URL(fileURLWithPath: path))
+        try assertRefused(path, expected: "not a SQLite database")
+    }
+
+    func testTruncatedDatabaseIsRefused() throws {
+        let original = try fileBytes(try makeDatabase("whole.sqlite"))
+        let pageSize = Int(original[16]) << 8 | Int(original[17])  // big-endian at offset 16
+        XCTAssertGreaterThan(original.count, 4 * pageSize)
+        // Cut mid-page, at a page boundary (the header still promises every page), and mid-header.
+        let halfPages = original.count / pageSize / 2 * pageSize
+        for (name, length) in [("mid-page", pageSize + 3000), ("half-pages", halfPages), ("header", 60)] {
+            let path = directory.path("\(name).sqlite")
+            try original.prefix(length).write(to: URL(fileURLWithPath: path))
+            try assertRefused(path, expected: "truncated database")
+        }
+    }
+
+    func testDirectoryIsRefused() throws {
+        let path = directory.path("folder.sqlite")
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+        try assertRefused(path, expected: "is a directory")
+    }
+
+    func testReadOnlyFileIsRefusedForWritingButReadable() throws {
+        let path = try makeDatabase("locked.sqlite")
+        XCTAssertEqual(chmod(path, 0o444), 0)
+        try assertRefused(path, modes: [.readWrite, .create], expected: "file is read-only")
+        // Reading it is fine and still leaves it untouched.
+        let before = try fileBytes(path)
+        do {
+            let db = try Database.openTLens(path: path, mode: .readOnly)
+            XCTAssertEqual(try db.scalars(run: 1, key: "loss").count, 5000)
+        }
+        XCTAssertEqual(try fileBytes(path), before)
+    }
+
+    func testMissingFileOrFolder() throws {
+        let absent = directory.path("absent.sqlite")
+        for mode in [Database.OpenMode.readOnly, .readWrite] {
+            let error = assertDatabaseError(try Database(path: absent, mode: mode))
+            XCTAssertEqual(error?.description, "\(absent): no such file [SQLITE_CANTOPEN]")
+        }
+        XCTAssertFalse(fileExists(absent), "only .create may create a file")
+        let inMissingFolder = directory.path("no-such-folder/x.sqlite")
+        XCTAssertEqual(assertDatabaseError(try Database(path: inMissingFolder, mode: .create))?.message.contains("does not exist"), true)
+        XCTAssertFalse(fileExists(inMissingFolder))
+    }
+}
