@@ -188,16 +188,14 @@ public final class TelescopingLens {
             tangent.copy(from: pass.tangent)
         }
         if t == 1 { telescoped.copy(from: predictions) }
-        if isRecorded(s) { recordState(step: s, parameters: θ, operand: operand) }
+
+        // K(U, B) for the smoother and K(U, R) for the statistics come from one kernel call.
+        let batchRows = needsBatchKernel ? batch.map { uOfTrain[$0] } : []
+        let kernels = kernelColumns(operand, batchRows: batchRows, reference: isRecorded(s) && options.kernel)
+        if isRecorded(s) { recordState(step: s, parameters: θ, operand: operand, toReference: kernels.reference) }
 
         // Ŝ_{t-1} → Ŝ_t with K_t(U, B) (fast path) or the label-sensitivity engine.
-        if let smoother {
-            var kernelToBatch: Matrix? = nil
-            if needsBatchKernel, let operand, let path = kernelPath {
-                kernelToBatch = path.kernel(operand, rows: nil, operand, rows: batch.map { uOfTrain[$0] }, outputs: outputs)
-            }
-            smoother.advance(step: t, parameters: θ, batch: batch, learningRate: γ, kernelToBatch: kernelToBatch)
-        }
+        smoother?.advance(step: t, parameters: θ, batch: batch, learningRate: γ, kernelToBatch: kernels.batch)
 
         // f̃_t = f̃_{t-1} + J_{t-1}Δθ_t (§2).
         Vec.axpy(telescoped.count, 1, tangent.base, telescoped.base)
@@ -215,12 +213,24 @@ public final class TelescopingLens {
         if T == 0 { telescoped.copy(from: predictions) }
         let operand = options.kernel
             ? kernelPath?.prepare(kernelX, parameters: θ, preconditioner: optimizer.preconditioner) : nil
-        recordState(step: T, parameters: θ, operand: operand)
+        recordState(step: T, parameters: θ, operand: operand,
+                    toReference: kernelColumns(operand, batchRows: [], reference: options.kernel).reference)
+    }
+
+    /// `K(U, B ∪ R)` in one call, split into its batch and reference column blocks (views).
+    func kernelColumns(_ operand: KernelOperand?, batchRows: [Int], reference: Bool) -> (batch: Matrix?, reference: Matrix?) {
+        guard let operand, let path = kernelPath else { return (nil, nil) }
+        let referenceRows = reference ? uOfReference : []
+        let columns = batchRows + referenceRows
+        guard !columns.isEmpty else { return (nil, nil) }
+        let k = path.kernel(operand, rows: nil, operand, rows: columns, outputs: outputs)
+        let split = batchRows.count * outputs
+        return (batchRows.isEmpty ? nil : k.columns(0..<split), referenceRows.isEmpty ? nil : k.columns(split..<k.cols))
     }
 
     // MARK: - Recording the state θ_s
 
-    func recordState(step s: Int, parameters θ: UnsafePointer<Float>, operand: KernelOperand?) {
+    func recordState(step s: Int, parameters θ: UnsafePointer<Float>, operand: KernelOperand?, toReference: Matrix?) {
         let m1 = trainEvalCount, m = evalX.rows, c = outputs
         let trainRange = 0..<m1, testRange = m1..<m
         let k = keys
@@ -271,28 +281,27 @@ public final class TelescopingLens {
         }
 
         if options.kernel, let operand, let path = kernelPath {
-            recordKernelStatistics(step: s, operand: operand, path: path)
+            recordKernelStatistics(step: s, operand: operand, path: path, toReference: toReference)
         }
         recordGradientChange(step: s, parameters: θ, operand: operand)
     }
 
-    /// telescoping.md §6, against the train reference set R.
-    func recordKernelStatistics(step s: Int, operand: KernelOperand, path: TangentKernelPath) {
+    /// telescoping.md §6, against the train reference set R. `toReference` is K(U, R).
+    func recordKernelStatistics(step s: Int, operand: KernelOperand, path: TangentKernelPath, toReference: Matrix?) {
         let c = outputs, k = keys
         let n = Double(problem.trainX.rows), r = uOfReference.count
         let traces = path.traces(operand)
         sink.scalar(k.ktraceTrain, step: s, value: mean(uOfEvalTrain.map { traces[$0] }))
         sink.scalar(k.ktraceTest, step: s, value: mean(uOfTest.map { traces[$0] }))
-        guard r > 0 else { return }
+        guard r > 0, let toReference else { return }
 
         // ω(x) = ‖[K(x, x_r)]_{r∈R}‖_F · √(n/|R|), per evaluation point.
         let evalRows = uOfEvalTrain + uOfTest
-        let toReference = path.kernel(operand, rows: evalRows, operand, rows: uOfReference, outputs: c)
         let scale = (n / Double(r)).squareRoot()
         let weightNorms = FloatBuffer(count: evalRows.count)
-        for i in 0..<evalRows.count {
+        for (i, u) in evalRows.enumerated() {
             var sum = 0.0
-            for o in 0..<c { sum += Vec.sumSquares(r * c, toReference.row(i * c + o)) }
+            for o in 0..<c { sum += Vec.sumSquares(r * c, toReference.row(u * c + o)) }
             weightNorms[i] = Float(sum.squareRoot() * scale)
         }
         let m1 = uOfEvalTrain.count
@@ -306,7 +315,7 @@ public final class TelescopingLens {
         sink.scalar(k.kwnMaxTest, step: s, value: Double(testNorms.max() ?? 0))
 
         // kalign = yᵀ K_RR y / (‖K_RR‖_F ‖y‖²); drift and velocity of K_RR.
-        let kRR = path.kernel(operand, rows: uOfReference, operand, rows: uOfReference, outputs: c)
+        let kRR = gathered(toReference, uOfReference, block: c).copied()
         let y = Matrix(rows: r, cols: c)
         problem.trainY.gatherRows(problem.reference, into: y)
         let ky = Matrix(rows: r * c, cols: 1)
