@@ -13,14 +13,25 @@ public enum Vec {
     @inlinable public static func hadamard(_ n: Int, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ z: UnsafeMutablePointer<Float>) {
         for i in 0..<n { z[i] = x[i] * y[i] }
     }
-    /// Σ x_i y_i, accumulated in Double: reductions over hundreds of thousands of parameters
-    /// would otherwise lose the digits the finite-difference tests compare.
+    /// Σ x_i y_i. Eight float lanes accumulate blocks of at most 512 products, and each block is
+    /// added in Double: SIMD speed, while reductions over hundreds of thousands of parameters keep
+    /// the digits the finite-difference tests compare.
     @inlinable public static func dot(_ n: Int, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>) -> Double {
-        var s0 = 0.0, s1 = 0.0
+        var total = 0.0
         var i = 0
-        while i + 1 < n { s0 += Double(x[i] * y[i]); s1 += Double(x[i + 1] * y[i + 1]); i += 2 }
-        if i < n { s0 += Double(x[i] * y[i]) }
-        return s0 + s1
+        while i + 8 <= n {
+            var lanes = SIMD8<Float>()
+            let end = Swift.min(n, i + 512)
+            while i + 8 <= end {
+                let a = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+                let b = UnsafeRawPointer(y + i).loadUnaligned(as: SIMD8<Float>.self)
+                lanes += a * b
+                i += 8
+            }
+            total += Double(lanes.sum())
+        }
+        while i < n { total += Double(x[i]) * Double(y[i]); i += 1 }
+        return total
     }
     @inlinable public static func sumSquares(_ n: Int, _ x: UnsafePointer<Float>) -> Double { dot(n, x, x) }
     @inlinable public static func norm(_ n: Int, _ x: UnsafePointer<Float>) -> Double { sumSquares(n, x).squareRoot() }
