@@ -85,12 +85,16 @@ public final class LayerFactorOperand: KernelOperand {
 public final class LayerGramKernel: TangentKernelPath {
     public let name = "layer_gram"
     let model: LayerFactorizedModel
+    let transient: Bool
 
-    public init(model: LayerFactorizedModel) { self.model = model }
+    /// `transient`: operands live in the model's reused storage and are valid only until the next
+    /// call on the model (one operand per step, as the Lens uses them).
+    public init(model: LayerFactorizedModel, transient: Bool = false) { self.model = model; self.transient = transient }
 
     public func prepare(_ x: Matrix, parameters θ: UnsafePointer<Float>, preconditioner: UnsafePointer<Float>?) -> KernelOperand {
         precondition(preconditioner == nil, "the layer-Gram kernel has no preconditioned form (telescoping.md §5)")
-        return LayerFactorOperand(model.kernelFactors(x, parameters: θ), pointCount: x.rows, outputs: model.outputDimension)
+        let factors = transient ? model.transientKernelFactors(x, parameters: θ) : model.kernelFactors(x, parameters: θ)
+        return LayerFactorOperand(factors, pointCount: x.rows, outputs: model.outputDimension)
     }
 
     public func kernel(_ a: KernelOperand, rows rowsA: [Int]?, _ b: KernelOperand, rows rowsB: [Int]?, into out: Matrix) {

@@ -118,11 +118,11 @@ public final class TelescopingLens {
             guard let f = factorized, !options.optimizerIsPreconditioned else {
                 throw LensError("lens.kernel_path: layer_gram needs an MLP trained without a preconditioner (use explicit or vjp_jvp)")
             }
-            kernelPath = LayerGramKernel(model: f)
+            kernelPath = LayerGramKernel(model: f, transient: true)
         case .explicit: kernelPath = ExplicitJacobianKernel(model: model)
         case .vjpJvp: kernelPath = VJPJVPKernel(model: model)
         case .auto:
-            if useGram, let f = factorized { kernelPath = LayerGramKernel(model: f) }
+            if useGram, let f = factorized { kernelPath = LayerGramKernel(model: f, transient: true) }
             else if explicitBytes <= options.memoryBudgetBytes { kernelPath = ExplicitJacobianKernel(model: model) }
             else { kernelPath = VJPJVPKernel(model: model) }
         }

@@ -32,6 +32,40 @@ extension MLP {
         return factors
     }
 
+    /// `kernelFactors` in storage the model keeps: valid until the next call of any method on this
+    /// model, and allocation-free once the buffers have grown. For the Lens's per-step factors
+    /// over its kernel points, which live exactly one step (docs/style.md: no allocation in the
+    /// step loop).
+    public func transientKernelFactors(_ x: Matrix, parameters θ: UnsafePointer<Float>) -> [LayerKernelFactors] {
+        let m = x.rows, C = outputDimension, L = layers.count
+        _ = forward(x, parameters: θ)
+        if transientDeltas.count != L || transientDeltas[0].count < C * m * layers[0].outputs {
+            transientDeltas = layers.map { FloatBuffer(count: C * m * $0.outputs) }
+            transientInputs = layers.map { FloatBuffer(count: m * $0.inputs) }
+        }
+        let blocks = (0..<L).map { Matrix(transientDeltas[$0], rows: C * m, cols: layers[$0].outputs) }
+        blocks[L - 1].fill(0)
+        for c in 0..<C { for i in 0..<m { blocks[L - 1][c * m + i, c] = 1 } }
+        for l in stride(from: L - 1, to: 0, by: -1) {
+            let below = blocks[l - 1]
+            gemm(blocks[l], weights(l, θ), into: below, alpha: weightMultipliers[l])
+            let z = preActivation(l - 1, rows: m).base
+            for c in 0..<C { spec.activation.multiplyDerivative(m * below.cols, z, below.row(c * m)) }
+        }
+        return (0..<L).map { l in
+            var input = layerInput(l)
+            let s = weightMultipliers[l]
+            if s != 1 {
+                let scaled = Matrix(transientInputs[l], rows: m, cols: input.cols)
+                scaled.copy(from: input)
+                Vec.scale(m * input.cols, s, scaled.base)
+                input = scaled
+            }
+            let deltas = (0..<C).map { blocks[l].rows(($0 * m)..<(($0 + 1) * m)) }
+            return LayerKernelFactors(inputs: input, biasScale: layers[l].hasBias ? biasScale : 0, deltas: deltas)
+        }
+    }
+
     /// The explicit per-example Jacobian, `(m·C) × P`, row `i·C + c` = `∂f_c(x_i)/∂θ`, by brute
     /// force: one forward per point and one VJP per output. For the Lens's explicit-Jacobian path
     /// (preconditioned kernels `J P Jᵀ`, telescoping.md §5) and for tests; cost `O(m·C·P)`.

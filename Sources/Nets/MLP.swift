@@ -34,6 +34,10 @@ public final class MLP: LayerFactorizedModel {
     private let maxWidth: Int
 
     // What `vjp` differentiates: the X and θ of the last `forward`/`jvp`.
+    /// Reused storage of `transientKernelFactors`: per layer the stacked deltas and, under the NTK
+    /// parameterization, the scaled inputs.
+    var transientDeltas: [FloatBuffer] = []
+    var transientInputs: [FloatBuffer] = []
     private var lastInput: Matrix?
     private var lastParameters: UnsafePointer<Float>?
     private var lastCount = 0

@@ -63,6 +63,16 @@ public protocol LayerFactorizedModel: DifferentiableModel {
     /// Per-layer factors at θ for the points `X`, in layer order. Freshly allocated (callers
     /// keep them across steps, e.g. for `grad_change/l`, telescoping.md §7).
     func kernelFactors(_ x: Matrix, parameters θ: UnsafePointer<Float>) -> [LayerKernelFactors]
+
+    /// The same factors in storage the model may reuse: valid only until the next call of any
+    /// method on the model.
+    func transientKernelFactors(_ x: Matrix, parameters θ: UnsafePointer<Float>) -> [LayerKernelFactors]
+}
+
+extension LayerFactorizedModel {
+    public func transientKernelFactors(_ x: Matrix, parameters θ: UnsafePointer<Float>) -> [LayerKernelFactors] {
+        kernelFactors(x, parameters: θ)
+    }
 }
 
 /// Where layer `l`'s parameters sit inside θ.
