@@ -148,6 +148,7 @@ public final class LayerGramKernel: TangentKernelPath {
 /// Rows `rows` of each of `blocks` stacked blocks of height `height` (output-major deltas).
 func gatheredBlocks(_ m: Matrix, _ rows: [Int]?, blocks: Int, height: Int) -> Matrix {
     guard let rows, !isIdentity(rows, height) else { return m }
+    if blocks == 1, let range = contiguousRange(rows) { return m.rows(range) }
     let out = Matrix(rows: rows.count * blocks, cols: m.cols)
     for b in 0..<blocks {
         for (k, i) in rows.enumerated() { out.row(b * rows.count + k).update(from: m.row(b * height + i), count: m.cols) }
@@ -159,9 +160,17 @@ func isIdentity(_ rows: [Int], _ count: Int) -> Bool {
     rows.count == count && rows.enumerated().allSatisfy { $0.offset == $0.element }
 }
 
+/// `rows` as a range when they are consecutive and ascending: such a selection is a view.
+func contiguousRange(_ rows: [Int]) -> Range<Int>? {
+    guard let first = rows.first else { return nil }
+    for (k, r) in rows.enumerated() where r != first + k { return nil }
+    return first..<(first + rows.count)
+}
+
 /// Rows `rows` of `m` (blocks of `block` consecutive rows per point), or `m` itself.
 func gathered(_ m: Matrix, _ rows: [Int]?, block: Int = 1) -> Matrix {
     guard let rows, !isIdentity(rows, m.rows / block) else { return m }
+    if let range = contiguousRange(rows) { return m.rows((range.lowerBound * block)..<(range.upperBound * block)) }
     let out = Matrix(rows: rows.count * block, cols: m.cols)
     for (k, i) in rows.enumerated() {
         for b in 0..<block { out.row(k * block + b).update(from: m.row(i * block + b), count: m.cols) }

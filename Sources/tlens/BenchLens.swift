@@ -22,7 +22,7 @@ struct BenchLens: ParsableCommand {
     var format: OutputFormat = .table
 
     @Option(name: .long, help: "Timed repetitions per measurement.")
-    var repetitions = 5
+    var repetitions = 10
 
     func run() throws {
         let r = try LensBenchmark.run(repetitions: max(repetitions, 1))
