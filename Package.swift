@@ -31,11 +31,10 @@ let package = Package(
         .target(name: "Data", dependencies: ["Linalg", "CZlib"], swiftSettings: v5),
         .target(name: "Lens", dependencies: ["Nets", "Linalg", "Data"], swiftSettings: v5),
         .target(name: "Runner", dependencies: ["Lens", "Nets", "Data", "Store", .product(name: "Yams", package: "Yams")], swiftSettings: v5, plugins: ["EmbedSQL"]),
-        .target(name: "Query", dependencies: ["Store"], swiftSettings: v5),
         // A recording process the Store tests SIGKILL and run two at a time on one file.
         .executableTarget(name: "StoreChild", dependencies: ["Store"], swiftSettings: v5),
         .executableTarget(name: "tlens", dependencies: [
-            "Runner", "Query", "Store", "Linalg", "Nets", "Lens",
+            "Runner", "Store", "Linalg", "Nets", "Lens",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
 

@@ -1,2 +1,0 @@
-import XCTest
-final class LensTestsPlaceholder: XCTestCase { func testNothing() {} }
