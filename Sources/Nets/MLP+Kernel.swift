@@ -7,29 +7,13 @@ extension MLP {
     /// block (output c in rows `c·m..<(c+1)·m`), so each layer is a single GEMM of height C·m.
     /// Everything returned is freshly allocated (`deltas[c]` are views of the layer's block).
     public func kernelFactors(_ x: Matrix, parameters θ: UnsafePointer<Float>) -> [LayerKernelFactors] {
-        let m = x.rows, C = outputDimension, L = layers.count
-        _ = forward(x, parameters: θ)
-        let blocks = layers.map { Matrix(rows: C * m, cols: $0.outputs) }
-        // ∂f_c/∂z_L = e_c for every point.
-        for c in 0..<C { for i in 0..<m { blocks[L - 1][c * m + i, c] = 1 } }
-        for l in stride(from: L - 1, to: 0, by: -1) {
-            let below = blocks[l - 1]
-            gemm(blocks[l], weights(l, θ), into: below, alpha: weightMultipliers[l])
-            let z = preActivation(l - 1, rows: m).base
-            for c in 0..<C { spec.activation.multiplyDerivative(m * below.cols, z, below.row(c * m)) }
+        let m = x.rows, C = outputDimension
+        return transientKernelFactors(x, parameters: θ).map { layer in
+            let block = Matrix(rows: C * m, cols: layer.deltas[0].cols)
+            for c in 0..<C { block.rows((c * m)..<((c + 1) * m)).copy(from: layer.deltas[c]) }
+            return LayerKernelFactors(inputs: layer.inputs.copied(), biasScale: layer.biasScale,
+                                      deltas: (0..<C).map { block.rows(($0 * m)..<(($0 + 1) * m)) })
         }
-        let deltas = blocks.map { block in (0..<C).map { block.rows(($0 * m)..<(($0 + 1) * m)) } }
-        var factors: [LayerKernelFactors] = []
-        for l in 0..<L {
-            let input = layerInput(l)
-            let scaled = Matrix(rows: m, cols: input.cols)
-            scaled.copy(from: input)
-            let s = weightMultipliers[l]
-            if s != 1 { Vec.scale(m * input.cols, s, scaled.base) }
-            factors.append(LayerKernelFactors(inputs: scaled, biasScale: layers[l].hasBias ? biasScale : 0,
-                                              deltas: deltas[l]))
-        }
-        return factors
     }
 
     /// `kernelFactors` in storage the model keeps: valid until the next call of any method on this
