@@ -40,6 +40,9 @@ public final class TelescopingLens {
     let smoother: SmootherEngine?
     let smootherTestRows: Range<Int>
 
+    /// The network's latest recorded test metric (accuracy for classification, else MSE), for
+    /// progress lines.
+    public private(set) var latestTestMetric: (name: String, value: Double)?
     var initialReferenceKernel: Matrix?
     var previousReferenceKernel: Matrix?
     var gradReference: LayerFactorOperand?
@@ -245,12 +248,16 @@ public final class TelescopingLens {
         Vec.axpy(linearized.count, 1, initialPredictions.base, linearized.base)
 
         sink.scalar(k.trainMSE, step: s, value: meanSquaredError(predictions, evalY, trainRange))
-        sink.scalar(k.testMSE, step: s, value: meanSquaredError(predictions, evalY, testRange))
+        let testMSE = meanSquaredError(predictions, evalY, testRange)
+        sink.scalar(k.testMSE, step: s, value: testMSE)
+        latestTestMetric = ("test_mse", testMSE)
         sink.scalar(k.telTestMSE, step: s, value: meanSquaredError(telescoped, evalY, testRange))
         sink.scalar(k.linTestMSE, step: s, value: meanSquaredError(linearized, evalY, testRange))
         if problem.classification {
             sink.scalar(k.trainAcc, step: s, value: accuracy(predictions, evalY, trainRange))
-            sink.scalar(k.testAcc, step: s, value: accuracy(predictions, evalY, testRange))
+            let testAccuracy = accuracy(predictions, evalY, testRange)
+            sink.scalar(k.testAcc, step: s, value: testAccuracy)
+            latestTestMetric = ("test_acc", testAccuracy)
             sink.scalar(k.telTestAcc, step: s, value: accuracy(telescoped, evalY, testRange))
             sink.scalar(k.linTestAcc, step: s, value: accuracy(linearized, evalY, testRange))
         }

@@ -100,7 +100,7 @@ public struct TrainOutcome {
 
 /// Progress of a run, for a terminal line (step, loss, test metric, steps/s, ETA).
 public protocol TrainingProgress: AnyObject {
-    func update(step: Int, of total: Int, loss: Double, stepsPerSecond: Double)
+    func update(step: Int, of total: Int, loss: Double, testMetric: (name: String, value: Double)?, stepsPerSecond: Double)
     func finish()
 }
 
@@ -166,7 +166,7 @@ public final class TrainingLoop {
             ending.stepsCompleted = t
             try afterStep(t)
             if let progress, t % 10 == 0 || t == config.steps {
-                progress.update(step: t, of: config.steps, loss: loss,
+                progress.update(step: t, of: config.steps, loss: loss, testMetric: lens.latestTestMetric,
                                 stepsPerSecond: Double(t) / max(Date().timeIntervalSince(start), 1e-9))
             }
         }

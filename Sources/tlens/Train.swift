@@ -93,11 +93,12 @@ enum TrainCommand {
     nonisolated(unsafe) static var stopSources: [DispatchSourceSignal] = []
 }
 
-/// One self-overwriting line on stderr: step, loss, steps/s, ETA.
+/// One self-overwriting line on stderr: step, loss, latest test metric, steps/s, ETA.
 final class TerminalProgress: TrainingProgress {
-    func update(step: Int, of total: Int, loss: Double, stepsPerSecond: Double) {
+    func update(step: Int, of total: Int, loss: Double, testMetric: (name: String, value: Double)?, stepsPerSecond: Double) {
         let eta = stepsPerSecond > 0 ? Double(total - step) / stepsPerSecond : 0
-        let line = String(format: "\rstep %d/%d  loss %.4g  %.1f steps/s  ETA %.0fs   ", step, total, loss, stepsPerSecond, eta)
+        let metric = testMetric.map { String(format: "  %@ %.4g", $0.name, $0.value) } ?? ""
+        let line = String(format: "\rstep %d/%d  loss %.4g%@  %.1f steps/s  ETA %.0fs   ", step, total, loss, metric, stepsPerSecond, eta)
         FileHandle.standardError.write(line.data(using: .utf8)!)
     }
     func finish() { FileHandle.standardError.write("\n".data(using: .utf8)!) }
