@@ -97,8 +97,9 @@ enum TrainCommand {
 final class TerminalProgress: TrainingProgress {
     func update(step: Int, of total: Int, loss: Double, testMetric: (name: String, value: Double)?, stepsPerSecond: Double) {
         let eta = stepsPerSecond > 0 ? Double(total - step) / stepsPerSecond : 0
-        let metric = testMetric.map { String(format: "  %@ %.4g", $0.name, $0.value) } ?? ""
-        let line = String(format: "\rstep %d/%d  loss %.4g%@  %.1f steps/s  ETA %.0fs   ", step, total, loss, metric, stepsPerSecond, eta)
+        let metric = testMetric.map { "  \($0.name) " + String(format: "%.4g", $0.value) } ?? ""
+        let line = String(format: "\rstep %d/%d  loss %.4g", step, total, loss) + metric
+            + String(format: "  %.1f steps/s  ETA %.0fs   ", stepsPerSecond, eta)
         FileHandle.standardError.write(line.data(using: .utf8)!)
     }
     func finish() { FileHandle.standardError.write("\n".data(using: .utf8)!) }
