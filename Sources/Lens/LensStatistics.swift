@@ -1,0 +1,156 @@
+import Linalg
+import Nets
+
+/// What the lens records about kernels and gradients (telescoping.md §6, §7), and the metrics it
+/// computes over prediction matrices.
+extension TelescopingLens {
+    /// telescoping.md §6, against the train reference set R. `toReference` is K(U, R).
+    func recordKernelStatistics(step s: Int, operand: KernelOperand, path: TangentKernelPath, toReference: Matrix?) {
+        let c = outputs, k = keys
+        let n = Double(problem.trainX.rows), r = uOfReference.count
+        let traces = path.traces(operand)
+        sink.scalar(k.ktraceTrain, step: s, value: mean(uOfEvalTrain.map { traces[$0] }))
+        sink.scalar(k.ktraceTest, step: s, value: mean(uOfTest.map { traces[$0] }))
+        guard r > 0, let toReference else { return }
+
+        // ω(x) = ‖[K(x, x_r)]_{r∈R}‖_F · √(n/|R|), per evaluation point.
+        let evalRows = uOfEvalTrain + uOfTest
+        let scale = (n / Double(r)).squareRoot()
+        let weightNorms = FloatBuffer(count: evalRows.count)
+        for (i, u) in evalRows.enumerated() {
+            var sum = 0.0
+            for o in 0..<c { sum += Vec.sumSquares(r * c, toReference.row(u * c + o)) }
+            weightNorms[i] = Float(sum.squareRoot() * scale)
+        }
+        let m1 = uOfEvalTrain.count
+        let trainNorms = UnsafeBufferPointer(start: weightNorms.base, count: m1)
+        let testNorms = UnsafeBufferPointer(start: weightNorms.base + m1, count: evalRows.count - m1)
+        sink.vector(.kwn, split: .train, step: s, values: trainNorms)
+        sink.vector(.kwn, split: .test, step: s, values: testNorms)
+        sink.scalar(k.kwnMeanTrain, step: s, value: mean(trainNorms.map(Double.init)))
+        sink.scalar(k.kwnMeanTest, step: s, value: mean(testNorms.map(Double.init)))
+        sink.scalar(k.kwnMaxTrain, step: s, value: Double(trainNorms.max() ?? 0))
+        sink.scalar(k.kwnMaxTest, step: s, value: Double(testNorms.max() ?? 0))
+
+        // kalign = yᵀ K_RR y / (‖K_RR‖_F ‖y‖²); drift and velocity of K_RR.
+        let kRR = gathered(toReference, uOfReference, block: c).copied()
+        let y = Matrix(rows: r, cols: c)
+        problem.trainY.gatherRows(problem.reference, into: y)
+        let ky = Matrix(rows: r * c, cols: 1)
+        gemm(kRR, Matrix(rows: r * c, cols: 1, stride: 1, base: y.base, owner: y.owner), into: ky)
+        let yKy = Vec.dot(r * c, y.base, ky.base), yy = Vec.sumSquares(r * c, y.base)
+        let kNorm = Vec.norm(kRR.count, kRR.base)
+        sink.scalar(k.kalign, step: s, value: kNorm > 0 && yy > 0 ? yKy / (kNorm * yy) : 0)
+        if initialReferenceKernel == nil { initialReferenceKernel = kRR }
+        if let k0 = initialReferenceKernel {
+            sink.scalar(k.kdrift0, step: s, value: relativeDistance(kRR, k0))
+        }
+        if let previous = previousReferenceKernel {
+            sink.scalar(k.kvel, step: s, value: relativeDistance(kRR, previous))
+        }
+        previousReferenceKernel = kRR
+    }
+
+    /// Γ_l(s, t') on the reference set from layer factors (telescoping.md §7):
+    /// ‖u vᵀ − u' v'ᵀ‖²_F = ‖u‖²‖v‖² + ‖u'‖²‖v'‖² − 2(u·u')(v·v'), plus the bias rows β²‖δ − δ'‖².
+    func recordGradientChange(step s: Int, parameters θ: UnsafePointer<Float>, operand: KernelOperand?) {
+        guard let factorized, !problem.reference.isEmpty, s >= options.gradReferenceStep else { return }
+        let current: LayerFactorOperand
+        if let f = operand as? LayerFactorOperand {
+            current = f.selecting(uOfReference)
+        } else {
+            let probe = Matrix(rows: problem.reference.count, cols: problem.trainX.cols)
+            problem.trainX.gatherRows(problem.reference, into: probe)
+            current = LayerFactorOperand(factorized.kernelFactors(probe, parameters: θ), pointCount: probe.rows, outputs: outputs)
+        }
+        guard let reference = gradReference else {
+            if s == options.gradReferenceStep { gradReference = current }
+            return
+        }
+        let c = outputs, points = current.pointCount
+        for l in 0..<current.inputs.count {
+            let h = current.inputs[l], h0 = reference.inputs[l], width = current.deltas[l].cols
+            let beta2 = Double(current.biasScales[l] * current.biasScales[l])
+            var total = 0.0
+            for i in 0..<points {
+                let hh = Vec.sumSquares(h.cols, h.row(i)), hh0 = Vec.sumSquares(h.cols, h0.row(i))
+                let hx = Vec.dot(h.cols, h.row(i), h0.row(i))
+                var diff = 0.0, base = 0.0
+                for o in 0..<c {
+                    let d = current.delta(l, output: o, point: i), d0 = reference.delta(l, output: o, point: i)
+                    let dd = Vec.sumSquares(width, d), dd0 = Vec.sumSquares(width, d0), dx = Vec.dot(width, d, d0)
+                    diff += dd * hh + dd0 * hh0 - 2 * dx * hx + beta2 * (dd + dd0 - 2 * dx)
+                    base += dd0 * (hh0 + beta2)
+                }
+                total += base > 0 ? max(diff, 0).squareRoot() / base.squareRoot() : 0
+            }
+            sink.scalar(keys.gradChange[l], step: s, value: total / Double(points))
+        }
+    }
+
+    /// telescoping.md §7, per layer: ‖∇W_l‖, ‖∇b_l‖, ‖Δθ_l‖, ‖θ_{t,l}‖, their ratio, mean P_t.
+    func recordGradientSummaries(step t: Int, parameters θ: UnsafePointer<Float>, update Δθ: UnsafePointer<Float>,
+                                 gradient: UnsafePointer<Float>) {
+        let p = optimizer.preconditioner
+        for (l, layer) in layerShapes.enumerated() {
+            let w = layer.weightOffset, nw = layer.weightCount
+            let all = layer.parameterCount
+            sink.scalar(keys.gradNorm[l], step: t, value: Vec.norm(nw, gradient + w))
+            if layer.hasBias {
+                sink.scalar(keys.gradNormBias[l], step: t, value: Vec.norm(layer.outputs, gradient + layer.biasOffset))
+            }
+            let updateNorm = Vec.norm(all, Δθ + w)
+            var after = 0.0
+            for i in w..<(w + all) { let v = Double(θ[i] + Δθ[i]); after += v * v }
+            let before = Vec.norm(all, θ + w)
+            sink.scalar(keys.updateNorm[l], step: t, value: updateNorm)
+            sink.scalar(keys.weightNorm[l], step: t, value: after.squareRoot())
+            sink.scalar(keys.updateRatio[l], step: t, value: before > 0 ? updateNorm / before : 0)
+            if let p { sink.scalar(keys.precondMean[l], step: t, value: Vec.sum(all, p + w) / Double(all)) }
+        }
+    }
+}
+
+// MARK: - Metrics over row ranges of an `m × C` prediction matrix
+
+func meanSquaredError(_ f: Matrix, _ y: Matrix, _ rows: Range<Int>) -> Double {
+    guard !rows.isEmpty else { return 0 }
+    var s = 0.0
+    for i in rows { for o in 0..<f.cols { let d = Double(f[i, o] - y[i, o]); s += d * d } }
+    return s / Double(rows.count * f.cols)
+}
+
+func meanAbsoluteDifference(_ a: Matrix, _ b: Matrix, _ rows: Range<Int>) -> Double {
+    guard !rows.isEmpty else { return 0 }
+    var s = 0.0
+    for i in rows { for o in 0..<a.cols { s += Double(abs(a[i, o] - b[i, o])) } }
+    return s / Double(rows.count * a.cols)
+}
+
+/// Argmax agreement for C > 1; sign agreement with ±1 targets for C = 1.
+func accuracy(_ f: Matrix, _ y: Matrix, _ rows: Range<Int>) -> Double {
+    guard !rows.isEmpty else { return 0 }
+    var hits = 0
+    for i in rows {
+        if f.cols == 1 {
+            if (f[i, 0] >= 0) == (y[i, 0] >= 0) { hits += 1 }
+        } else {
+            var bf = 0, by = 0
+            for o in 1..<f.cols {
+                if f[i, o] > f[i, bf] { bf = o }
+                if y[i, o] > y[i, by] { by = o }
+            }
+            if bf == by { hits += 1 }
+        }
+    }
+    return Double(hits) / Double(rows.count)
+}
+
+func mean(_ values: [Double]) -> Double { values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count) }
+
+func relativeDistance(_ a: Matrix, _ b: Matrix) -> Double {
+    var num = 0.0
+    for i in 0..<a.count { let d = Double(a.base[i] - b.base[i]); num += d * d }
+    let den = Vec.norm(b.count, b.base)
+    return den > 0 ? num.squareRoot() / den : 0
+}
