@@ -75,22 +75,12 @@ enum TrainCommand {
         let prepared = try PreparedRun(config)          // validation done; nothing stored yet
         let recorder = try Recorder(path: databasePath)
         defer { try? recorder.close() }
-        installStopHandlers()
+        // SIGINT/SIGTERM ask the loop to stop at the next step; the run is flushed and finished.
+        let handlers = Recorder.installSignalHandlers { _ in Trainer.stopRequested = true }
+        defer { handlers.cancel() }
         let progress: TrainingProgress? = (quiet || isatty(STDERR_FILENO) == 0) ? nil : TerminalProgress()
         return try Trainer(prepared).run(recorder: recorder, codeVersion: TLens.version, progress: progress)
     }
-
-    /// SIGINT/SIGTERM ask the loop to stop at the next step; the run is flushed and finished.
-    static func installStopHandlers() {
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { Trainer.stopRequested = true }
-            source.resume()
-            stopSources.append(source)
-        }
-    }
-    nonisolated(unsafe) static var stopSources: [DispatchSourceSignal] = []
 }
 
 /// One self-overwriting line on stderr: step, loss, latest test metric, steps/s, ETA.

@@ -108,6 +108,55 @@ final class CLITests: XCTestCase {
         }
     }
 
+    /// Starts a long run, waits until it has committed steps, then sends `signal`.
+    func interruptedRun(_ signal: Int32, db: String) throws -> (status: Int32, database: Database) {
+        let candidates = [Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent()]
+            + Bundle.allBundles.map { $0.bundleURL.deletingLastPathComponent() }
+        let binary = try XCTUnwrap(candidates.map { $0.appendingPathComponent("tlens") }
+            .first { FileManager.default.isExecutableFile(atPath: $0.path) })
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["train", "--preset", "digits-3v5", "--set", "steps=1000000", "--set", "lens.smoother=off",
+                             "--set", "lens.kernel=false", "--quiet", "--db", db]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(60)
+        var committed = 0
+        while committed < 20 && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.2)
+            if let database = try? Database(path: db, mode: .readOnly) {
+                committed = Int((try? database.scalarInt("SELECT coalesce(max(last_step), 0) FROM runs")) ?? 0)
+            }
+        }
+        XCTAssertGreaterThanOrEqual(committed, 20, "the run never committed steps")
+        kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+        return (process.terminationStatus, try Database(path: db, mode: .readOnly))
+    }
+
+    func testSIGINTFinishesTheRunAsInterrupted() throws {
+        let (status, database) = try interruptedRun(SIGINT, db: path("sigint.sqlite"))
+        XCTAssertEqual(status, 130)
+        let run = try XCTUnwrap(try database.runs().first)
+        XCTAssertEqual(run.status, .interrupted)
+        XCTAssertGreaterThanOrEqual(try database.scalars(run: run.id, key: "train_loss").count, 20)
+        XCTAssertEqual(try database.scalarText("PRAGMA integrity_check"), "ok")
+    }
+
+    func testSIGKILLLeavesACrashedRunWithItsCommittedSteps() throws {
+        let (_, database) = try interruptedRun(SIGKILL, db: path("sigkill.sqlite"))
+        XCTAssertEqual(try database.scalarText("PRAGMA integrity_check"), "ok")
+        Thread.sleep(forTimeInterval: 1.5)
+        let run = try XCTUnwrap(try database.runs(staleAfter: 1).first)
+        XCTAssertEqual(run.status, .running)
+        XCTAssertEqual(run.effectiveStatus, .crashed)
+        let lastStep = try XCTUnwrap(run.lastStep)
+        XCTAssertGreaterThanOrEqual(lastStep, 20)
+        // Every step up to last_step is there.
+        XCTAssertEqual(try database.scalars(run: run.id, key: "train_loss").filter { $0.step <= lastStep }.count, lastStep)
+    }
+
     func testDivergedRunKeepsWhatWasRecorded() throws {
         let db = path("diverged.sqlite")
         let o = try tlens(["train", "--preset", "digits-3v5", "--set", "optimizer.lr=50", "--set", "steps=200",
