@@ -116,7 +116,7 @@ final class CLITests: XCTestCase {
             .first { FileManager.default.isExecutableFile(atPath: $0.path) })
         let process = Process()
         process.executableURL = binary
-        process.arguments = ["train", "--preset", "digits-3v5", "--set", "steps=1000000", "--set", "lens.smoother=off",
+        process.arguments = ["train", "--preset", "digits-3v5", "--set", "steps=1000000", "--set", "lens.every=1", "--set", "lens.smoother=off",
                              "--set", "lens.kernel=false", "--quiet", "--db", db]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
