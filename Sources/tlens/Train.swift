@@ -11,11 +11,12 @@ struct Train: ParsableCommand {
         before anything runs: unknown keys are rejected with the nearest valid name, wrong \
         types and out-of-range values with their key path. Nothing is written to the database \
         for a config that fails. The resolved config, every default included, is stored with \
-        the run.
+        the run. Sections: data, model, loss, optimizer, steps, seed, name, lens (every key \
+        and default: README.md; what the lens records: docs/metrics.md).
 
         Examples:
           tlens train --config examples/digits-3v5.yaml
-          tlens train --preset digits-3v5 --set optimizer.lr=0.1 --set steps=1000 --name fast
+          tlens train --preset digits-3v5 --set optimizer.lr=0.01 --name slow
           tlens train --config run.json --db sweeps.sqlite --quiet
 
         A run stopped by SIGINT or SIGTERM flushes what it recorded and ends as 'interrupted'; \
