@@ -1,4 +1,40 @@
 import CDNNL
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// OpenMP's team size for the next product. A parallel region costs tens of microseconds of
+/// fork, barrier and spin on these 2-core machines, more than a small product takes on one core
+/// (a probe step of the label-sensitivity engine ran 3.4x faster single-threaded), so products
+/// below `serialFlops` run on the calling thread alone. The symbols come from the OpenMP runtime
+/// oneDNN already loads; without one, nothing changes.
+enum Threading {
+    typealias SetThreads = @convention(c) (Int32) -> Void
+    typealias GetThreads = @convention(c) () -> Int32
+    nonisolated(unsafe) static let setThreads: SetThreads? = symbol("omp_set_num_threads")
+    nonisolated(unsafe) static let maximum: Int32 = symbol("omp_get_max_threads").map { ($0 as GetThreads)() } ?? 1
+    nonisolated(unsafe) static var current: Int32 = maximum
+    /// 2·m·n·k below which a product runs on one thread (TLENS_GEMM_SERIAL_FLOPS overrides).
+    nonisolated(unsafe) static let serialFlops: Double = {
+        if let text = getenv("TLENS_GEMM_SERIAL_FLOPS"), let value = Double(String(cString: text)) { return value }
+        return 4e7
+    }()
+
+    static func symbol<T>(_ name: String) -> T? {
+        #if canImport(Glibc)
+        guard let address = dlsym(nil, name) else { return nil }
+        return unsafeBitCast(address, to: T.self)
+        #else
+        return nil
+        #endif
+    }
+
+    @inline(__always) static func use(threads: Int32) {
+        guard threads != current, let setThreads else { return }
+        setThreads(threads)
+        current = threads
+    }
+}
 
 /// Floating-point operations executed by `gemm`, counted as 2·m·n·k per product, so benchmarks
 /// report achieved GFLOP/s from what actually ran rather than from a formula.
@@ -22,7 +58,9 @@ public func gemm(_ a: Matrix, transposeA: Bool = false,
         if beta == 0 { c.fill(0) } else { scale(c, by: beta) }
         return
     }
-    GEMMCounter.flops += 2 * Double(m) * Double(n) * Double(k)
+    let flops = 2 * Double(m) * Double(n) * Double(k)
+    GEMMCounter.flops += flops
+    Threading.use(threads: flops < Threading.serialFlops ? 1 : Threading.maximum)
     let status = dnnl_sgemm(transposeA ? 84 : 78, transposeB ? 84 : 78,   // 'T' : 'N'
                             Int64(m), Int64(n), Int64(k), alpha,
                             a.base, Int64(max(a.stride, 1)), b.base, Int64(max(b.stride, 1)),
