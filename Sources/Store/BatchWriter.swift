@@ -1,4 +1,5 @@
 import CSQLite
+import CVecSQL
 import Foundation
 
 #if !_endian(little)

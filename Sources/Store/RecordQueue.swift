@@ -1,10 +1,11 @@
 import CSQLite
+import CVecSQL
 import Foundation
 
 /// Rows waiting for the background writer. Scalars are plain structs in one array so the step
 /// loop appends without allocating; vectors and checkpoints carry their own copies of the bytes.
 final class PendingBatch {
-    /// The C struct the `tlens_scalar_rows` table-valued function reads (CSQLite/shim.h).
+    /// The C struct the `tlens_scalar_rows` table-valued function reads (Sources/CVecSQL/scalar_rows.c).
     typealias Scalar = tlens_scalar_row
     struct Vector { var run: Int64; var kind: String; var split: String; var step: Int64; var data: [Float] }
     struct EvalPoints { var run: Int64; var split: String; var ids: [Int32] }
