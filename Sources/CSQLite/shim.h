@@ -1,4 +1,6 @@
 #include <sqlite3.h>
+#include <stddef.h>
+#include <string.h>
 // Swift cannot import SQLITE_TRANSIENT (a cast of -1 to a function pointer), so name it here.
 static inline void (*tlens_sqlite_transient(void))(void *) { return SQLITE_TRANSIENT; }
 
