@@ -35,10 +35,12 @@ final class BatchWriter {
         commit = try db.prepare("COMMIT")
         rollback = try db.prepare("ROLLBACK")
         // OR REPLACE: a resumed run may log a step again; the last value wins.
-        // The whole batch in one statement execution, read from memory by tlens_scalar_rows.
+        // One statement execution per series of the batch (see `insertRows`), read from memory
+        // by tlens_scalar_rows; the series' run and key are bound parameters (?3, ?4), so per
+        // row the virtual table only supplies step and value.
         insertScalar = try db.prepare("""
             INSERT OR REPLACE INTO metrics(run_id, key_id, step, value)
-            SELECT run_id, key_id, step, value FROM tlens_scalar_rows(?1, ?2)
+            SELECT ?3, ?4, step, value FROM tlens_scalar_rows(?1, ?2)
             """)
         insertVector = try db.prepare("INSERT OR REPLACE INTO vectors(run_id, kind, split, step, data) VALUES (?, ?, ?, ?, ?)")
         insertEvalPoints = try db.prepare("INSERT OR REPLACE INTO eval_points(run_id, split, ids) VALUES (?, ?, ?)")
@@ -139,11 +141,23 @@ final class BatchWriter {
         defer { ordered.removeAll(keepingCapacity: true) }
         if !ordered.isEmpty {
             try ordered.withUnsafeBufferPointer { rows in
-                _ = tlens_bind_scalar_rows(insertScalar.handle, 1, rows.baseAddress)
-                insertScalar.bind(rows.count, at: 2)
-                try insertScalar.execute()
                 // Never leave a pointer to memory we are about to reuse bound to the statement.
-                insertScalar.bindNull(at: 1)
+                defer { insertScalar.bindNull(at: 1) }
+                // One execution per series: run and key are bound once instead of being read
+                // through the virtual table for every row (two VColumn calls per row fewer,
+                // measured ~5% of the writer's time per point).
+                var start = 0
+                while start < rows.count {
+                    let run = rows[start].run, key = rows[start].key
+                    var end = start + 1
+                    while end < rows.count && rows[end].key == key && rows[end].run == run { end += 1 }
+                    _ = tlens_bind_scalar_rows(insertScalar.handle, 1, rows.baseAddress! + start)
+                    insertScalar.bind(end - start, at: 2)
+                    insertScalar.bind(run, at: 3)
+                    insertScalar.bind(key, at: 4)
+                    try insertScalar.execute()
+                    start = end
+                }
             }
         }
         for vector in batch.vectors {
