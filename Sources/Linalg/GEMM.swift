@@ -17,7 +17,7 @@ enum Threading {
     /// 2·m·n·k below which a product runs on one thread (TLENS_GEMM_SERIAL_FLOPS overrides).
     nonisolated(unsafe) static let serialFlops: Double = {
         if let text = getenv("TLENS_GEMM_SERIAL_FLOPS"), let value = Double(String(cString: text)) { return value }
-        return 4e7
+        return 1e7
     }()
 
     static func symbol<T>(_ name: String) -> T? {
