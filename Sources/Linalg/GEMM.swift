@@ -3,11 +3,11 @@ import CDNNL
 import Glibc
 #endif
 
-/// OpenMP's team size for the next product. A parallel region costs tens of microseconds of
-/// fork, barrier and spin on these 2-core machines, more than a small product takes on one core
-/// (a probe step of the label-sensitivity engine ran 3.4x faster single-threaded), so products
-/// below `serialFlops` run on the calling thread alone. The symbols come from the OpenMP runtime
-/// oneDNN already loads; without one, nothing changes.
+/// OpenMP's team size for the next product. A parallel region's barrier waits for both cores;
+/// when another process holds one of these 2 cores, small products spend most of their time
+/// there (a 200-step probe run took 27 s instead of 5 s), so products below `serialFlops` run on
+/// the calling thread alone. On a quiet machine the threshold measured neutral. The symbols come
+/// from the OpenMP runtime oneDNN already loads; without one, nothing changes.
 enum Threading {
     typealias SetThreads = @convention(c) (Int32) -> Void
     typealias GetThreads = @convention(c) () -> Int32
