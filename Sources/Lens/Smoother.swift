@@ -51,7 +51,7 @@ public final class KernelSmoother: SmootherEngine {
         let b = batch.count
         // Residual sensitivities Ŝ_{t-1}(B) − E_B and shadow residuals (shadow(B) − Y_B), both
         // gathered before anything moves.
-        let residual = gathered(smoother, batch, block: c)
+        let residual = ownedRows(smoother, batch, block: c)
         let shadowResidual = Matrix(rows: b * c, cols: 1)
         for (r, i) in batch.enumerated() {
             for o in 0..<c {

@@ -67,10 +67,11 @@ public final class LayerFactorOperand: KernelOperand {
         self.inputs = inputs; self.biasScales = biasScales; self.deltas = deltas
     }
 
-    /// The factors of points `rows` only (copies).
+    /// The factors of points `rows` only, in storage of their own: they outlive the step (and the
+    /// model's transient buffers) as the reference of `grad_change`.
     public func selecting(_ rows: [Int]) -> LayerFactorOperand {
-        LayerFactorOperand(pointCount: rows.count, outputs: outputs, inputs: inputs.map { gathered($0, rows) },
-                           biasScales: biasScales, deltas: deltas.map { gatheredBlocks($0, rows, blocks: outputs, height: pointCount) })
+        LayerFactorOperand(pointCount: rows.count, outputs: outputs, inputs: inputs.map { ownedRows($0, rows) },
+                           biasScales: biasScales, deltas: deltas.map { ownedBlocks($0, rows, blocks: outputs, height: pointCount) })
     }
 
     /// `δ_{l,c}(x_i)`.
@@ -149,6 +150,11 @@ public final class LayerGramKernel: TangentKernelPath {
 func gatheredBlocks(_ m: Matrix, _ rows: [Int]?, blocks: Int, height: Int) -> Matrix {
     guard let rows, !isIdentity(rows, height) else { return m }
     if blocks == 1, let range = contiguousRange(rows) { return m.rows(range) }
+    return ownedBlocks(m, rows, blocks: blocks, height: height)
+}
+
+/// Rows `rows` of each of `blocks` stacked blocks of height `height`, always in new storage.
+func ownedBlocks(_ m: Matrix, _ rows: [Int], blocks: Int, height: Int) -> Matrix {
     let out = Matrix(rows: rows.count * blocks, cols: m.cols)
     for b in 0..<blocks {
         for (k, i) in rows.enumerated() { out.row(b * rows.count + k).update(from: m.row(b * height + i), count: m.cols) }
@@ -167,15 +173,22 @@ func contiguousRange(_ rows: [Int]) -> Range<Int>? {
     return first..<(first + rows.count)
 }
 
-/// Rows `rows` of `m` (blocks of `block` consecutive rows per point), or `m` itself.
-func gathered(_ m: Matrix, _ rows: [Int]?, block: Int = 1) -> Matrix {
-    guard let rows, !isIdentity(rows, m.rows / block) else { return m }
-    if let range = contiguousRange(rows) { return m.rows((range.lowerBound * block)..<(range.upperBound * block)) }
+/// Rows `rows` of `m` (blocks of `block` consecutive rows per point), always in new storage:
+/// for callers that write to the result.
+func ownedRows(_ m: Matrix, _ rows: [Int], block: Int = 1) -> Matrix {
     let out = Matrix(rows: rows.count * block, cols: m.cols)
     for (k, i) in rows.enumerated() {
         for b in 0..<block { out.row(k * block + b).update(from: m.row(i * block + b), count: m.cols) }
     }
     return out
+}
+
+/// Rows `rows` of `m` (blocks of `block` consecutive rows per point), or a view of `m` when the
+/// rows are all of it or a consecutive range: read-only use (see `ownedRows`).
+func gathered(_ m: Matrix, _ rows: [Int]?, block: Int = 1) -> Matrix {
+    guard let rows, !isIdentity(rows, m.rows / block) else { return m }
+    if let range = contiguousRange(rows) { return m.rows((range.lowerBound * block)..<(range.upperBound * block)) }
+    return ownedRows(m, rows, block: block)
 }
 
 // MARK: - Explicit-Jacobian path

@@ -51,5 +51,24 @@ final class KernelStatisticsTests: XCTestCase {
         let drift = try XCTUnwrap(sink.scalars["kdrift0"]?.last?.value)
         XCTAssertGreaterThan(drift, 0)
         XCTAssertLessThan(drift, 0.5)
+
+        // grad_change/l at step 1 against step 0 (§7), from the layer's block of Jacobian columns.
+        let j1 = loop.parameters.array.withUnsafeBufferPointer { jacobianRows(model: model, xTrain, parameters: $0.baseAddress!) }
+        for (l, layer) in model.layers.enumerated() {
+            var total = 0.0
+            for i in 0..<train.count {
+                var diff = 0.0, base = 0.0
+                for q in layer.weightOffset..<(layer.weightOffset + layer.parameterCount) {
+                    let now = Double(j1[i, q]), then = Double(jTrain[i, q])
+                    diff += (now - then) * (now - then); base += then * then
+                }
+                total += (diff / base).squareRoot()
+            }
+            let expected = total / Double(train.count)
+            let recorded = try XCTUnwrap(sink.scalars["grad_change/\(l + 1)"]?.last)
+            XCTAssertEqual(recorded.step, 1)
+            XCTAssertEqual(recorded.value, expected, accuracy: 1e-3 * expected + 1e-6)
+            XCTAssertGreaterThan(expected, 0)
+        }
     }
 }
