@@ -71,4 +71,24 @@ final class KernelStatisticsTests: XCTestCase {
             XCTAssertGreaterThan(expected, 0)
         }
     }
+
+    /// The three kernel paths behind one interface record the same statistics in a real run.
+    func testKernelPathsRecordTheSameStatistics() throws {
+        func run(_ path: String) throws -> MemorySink {
+            try trainInMemory("""
+            seed: 6
+            steps: 6
+            data: {source: gaussian-mixture, n_train: 24, n_test: 10, k: 3, d: 4}
+            model: {hidden: [7], activation: gelu}
+            optimizer: {kind: sgd, lr: 0.05, batch_size: 8}
+            lens: {every: 3, kernel: true, kernel_path: \(path), reference: 12, smoother: off}
+            """).0
+        }
+        let gram = try run("layer_gram"), explicit = try run("explicit"), columns = try run("vjp_jvp")
+        for key in ["ktrace_train", "ktrace_test", "kalign", "kwn_mean_test", "kwn_max_train", "kdrift0", "kvel"] {
+            let g = gram.last(key)
+            XCTAssertEqual(explicit.last(key), g, accuracy: 1e-4 * max(abs(g), 1e-3), key)
+            XCTAssertEqual(columns.last(key), g, accuracy: 1e-4 * max(abs(g), 1e-3), key)
+        }
+    }
 }
