@@ -40,7 +40,8 @@ struct BenchLens: ParsableCommand {
             let f = { (x: Double) in String(format: "%.2f", x) }
             print("kernel 1000×128, layer Gram      \(f(r.gramMilliseconds)) ms   (goal ≤ 10 ms)")
             print("kernel 1000×128, explicit J Jᵀ   \(f(r.explicitMilliseconds)) ms   Gram is \(f(r.gramSpeedup))x faster (goal ≥ 50x); max rel. difference \(String(format: "%.1e", r.kernelAgreement))")
-            print("  reference on this machine: JAX Jacobian contraction ≈ 1000 ms, neural-tangents ≈ 5000 ms")
+            print("  references: JAX Jacobian contraction ≈ 1000 ms and neural-tangents ≈ 5000 ms on the design notes' machine;")
+            print("  JAX took ≈ 24000 ms on this AVX2 VM (scripts/jax_baseline.py)")
             print("forward over 2000 points         \(f(r.forwardMilliseconds)) ms")
             print("full lens step (exact, C=1)      \(f(r.lensStepMilliseconds)) ms = \(f(r.lensStepRatio))x forward (goal ≤ 8x)")
             print("forward over 2000 points, C=10                   \(f(r.probeForwardMilliseconds)) ms")
