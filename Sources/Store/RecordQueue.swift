@@ -198,7 +198,7 @@ final class RecordQueue {
                 condition.wait()
             } else {
                 let seconds = Double(deadline > now ? deadline - now : 0) / 1e9
-                condition.wait(until: Date(timeIntervalSinceNow: max(seconds, 0.001)))
+                _ = condition.wait(until: Date(timeIntervalSinceNow: max(seconds, 0.001)))
             }
         }
     }

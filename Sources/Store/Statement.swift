@@ -52,7 +52,7 @@ public final class Statement {
     public func bind(_ value: String?, at index: Int32) {
         guard var value else { return bindNull(at: index) }
         // Explicit byte length: text may contain U+0000, which a C-string length would cut at.
-        value.withUTF8 { utf8 in
+        _ = value.withUTF8 { utf8 in
             utf8.withMemoryRebound(to: CChar.self) { chars in
                 if let base = chars.baseAddress {
                     sqlite3_bind_text(handle, index, base, Int32(chars.count), tlens_sqlite_transient())

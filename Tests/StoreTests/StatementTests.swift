@@ -16,7 +16,7 @@ final class StatementTests: XCTestCase {
         let blob: [UInt8] = [0, 1, 127, 128, 255]
         let insert = try db.prepare("INSERT INTO t(id, i, r, s, b, n) VALUES (?, ?, ?, ?, ?, ?)")
         let rows: [(Int64, Double, String, [UInt8])] = [
-            (Int64.min, -0.0, text, blob), (Int64.max, .pi, "", []), (0, 1e-310, "ascii", [42]),
+            (Int64.min, -0.0, text, blob), (Int64.max, .pi, "", []), (0, Double.leastNormalMagnitude / 4, "ascii", [42]),
         ]
         for (index, row) in rows.enumerated() {
             insert.bind(index, at: 1)
