@@ -11,11 +11,11 @@ import Glibc
 enum Threading {
     typealias SetThreads = @convention(c) (Int32) -> Void
     typealias GetThreads = @convention(c) () -> Int32
-    nonisolated(unsafe) static let setThreads: SetThreads? = symbol("omp_set_num_threads")
-    nonisolated(unsafe) static let maximum: Int32 = symbol("omp_get_max_threads").map { ($0 as GetThreads)() } ?? 1
+    static let setThreads: SetThreads? = symbol("omp_set_num_threads")
+    static let maximum: Int32 = symbol("omp_get_max_threads").map { ($0 as GetThreads)() } ?? 1
     nonisolated(unsafe) static var current: Int32 = maximum
     /// 2·m·n·k below which a product runs on one thread (TLENS_GEMM_SERIAL_FLOPS overrides).
-    nonisolated(unsafe) static let serialFlops: Double = {
+    static let serialFlops: Double = {
         if let text = getenv("TLENS_GEMM_SERIAL_FLOPS"), let value = Double(String(cString: text)) { return value }
         return 1e7
     }()
