@@ -14,7 +14,7 @@ extension TelescopingLens {
         guard r > 0, let toReference else { return }
 
         // ω(x) = ‖[K(x, x_r)]_{r∈R}‖_F · √(n/|R|), per evaluation point.
-        let evalRows = uOfEvalTrain + uOfTest
+        let evalRows = uOfEval
         let scale = (n / Double(r)).squareRoot()
         let weightNorms = FloatBuffer(count: evalRows.count)
         for (i, u) in evalRows.enumerated() {
@@ -113,37 +113,11 @@ extension TelescopingLens {
 
 // MARK: - Metrics over row ranges of an `m × C` prediction matrix
 
-func meanSquaredError(_ f: Matrix, _ y: Matrix, _ rows: Range<Int>) -> Double {
-    guard !rows.isEmpty else { return 0 }
-    var s = 0.0
-    for i in rows { for o in 0..<f.cols { let d = Double(f[i, o] - y[i, o]); s += d * d } }
-    return s / Double(rows.count * f.cols)
-}
-
 func meanAbsoluteDifference(_ a: Matrix, _ b: Matrix, _ rows: Range<Int>) -> Double {
     guard !rows.isEmpty else { return 0 }
     var s = 0.0
     for i in rows { for o in 0..<a.cols { s += Double(abs(a[i, o] - b[i, o])) } }
     return s / Double(rows.count * a.cols)
-}
-
-/// Argmax agreement for C > 1; sign agreement with ±1 targets for C = 1.
-func accuracy(_ f: Matrix, _ y: Matrix, _ rows: Range<Int>) -> Double {
-    guard !rows.isEmpty else { return 0 }
-    var hits = 0
-    for i in rows {
-        if f.cols == 1 {
-            if (f[i, 0] >= 0) == (y[i, 0] >= 0) { hits += 1 }
-        } else {
-            var bf = 0, by = 0
-            for o in 1..<f.cols {
-                if f[i, o] > f[i, bf] { bf = o }
-                if y[i, o] > y[i, by] { by = o }
-            }
-            if bf == by { hits += 1 }
-        }
-    }
-    return Double(hits) / Double(rows.count)
 }
 
 func mean(_ values: [Double]) -> Double { values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count) }

@@ -36,6 +36,8 @@ public final class TelescopingLens {
     let kernelTrainRows: [Int]
     let uOfTrain: [Int]           // training row → row of U, or −1
     let uOfEvalTrain: [Int], uOfReference: [Int], uOfTest: [Int]
+    /// Rows of U holding the evaluation points, train split then test split.
+    let uOfEval: [Int]
     let kernelPath: TangentKernelPath?
     let smoother: SmootherEngine?
     let smootherTestRows: Range<Int>
@@ -106,6 +108,7 @@ public final class TelescopingLens {
         uOfEvalTrain = problem.evalTrain.map { uOfTrain[$0] }
         uOfReference = problem.reference.map { uOfTrain[$0] }
         uOfTest = needsKernelPoints ? Array(trainRows.count..<(trainRows.count + testCount)) : []
+        uOfEval = uOfEvalTrain + uOfTest
         kernelX = Matrix(rows: needsKernelPoints ? trainRows.count + testCount : 0, cols: d)
         if needsKernelPoints {
             problem.trainX.gatherRows(trainRows, into: kernelX.rows(0..<trainRows.count))
@@ -182,7 +185,7 @@ public final class TelescopingLens {
         // layer factors over U exist anyway, the pass is read off them (one GEMM per layer);
         // otherwise it is the model's fused forward+JVP.
         if let factors = operand as? LayerFactorOperand, let f = factorized {
-            let rows = uOfEvalTrain + uOfTest
+            let rows = uOfEval
             factorWork.primal(factors, rows: rows, model: f, parameters: θ, into: predictions)
             factorWork.tangent(factors, rows: rows, layers: f.layers, direction: Δθ, into: tangent)
         } else {
@@ -247,19 +250,22 @@ public final class TelescopingLens {
         }
         Vec.axpy(linearized.count, 1, initialPredictions.base, linearized.base)
 
-        sink.scalar(k.trainMSE, step: s, value: meanSquaredError(predictions, evalY, trainRange))
-        let testMSE = meanSquaredError(predictions, evalY, testRange)
+        // The network's, the telescoped and the linearized predictions, scored by the engine's
+        // own metrics on row views of the evaluation matrix.
+        let trainY = evalY.rows(trainRange), testY = evalY.rows(testRange)
+        let testMSE = Metrics.mse(outputs: predictions.rows(testRange), targets: testY)
+        sink.scalar(k.trainMSE, step: s, value: Metrics.mse(outputs: predictions.rows(trainRange), targets: trainY))
         sink.scalar(k.testMSE, step: s, value: testMSE)
+        sink.scalar(k.telTestMSE, step: s, value: Metrics.mse(outputs: telescoped.rows(testRange), targets: testY))
+        sink.scalar(k.linTestMSE, step: s, value: Metrics.mse(outputs: linearized.rows(testRange), targets: testY))
         latestTestMetric = ("test_mse", testMSE)
-        sink.scalar(k.telTestMSE, step: s, value: meanSquaredError(telescoped, evalY, testRange))
-        sink.scalar(k.linTestMSE, step: s, value: meanSquaredError(linearized, evalY, testRange))
         if problem.classification {
-            sink.scalar(k.trainAcc, step: s, value: accuracy(predictions, evalY, trainRange))
-            let testAccuracy = accuracy(predictions, evalY, testRange)
+            let testAccuracy = Metrics.accuracy(outputs: predictions.rows(testRange), targets: testY)
+            sink.scalar(k.trainAcc, step: s, value: Metrics.accuracy(outputs: predictions.rows(trainRange), targets: trainY))
             sink.scalar(k.testAcc, step: s, value: testAccuracy)
+            sink.scalar(k.telTestAcc, step: s, value: Metrics.accuracy(outputs: telescoped.rows(testRange), targets: testY))
+            sink.scalar(k.linTestAcc, step: s, value: Metrics.accuracy(outputs: linearized.rows(testRange), targets: testY))
             latestTestMetric = ("test_acc", testAccuracy)
-            sink.scalar(k.telTestAcc, step: s, value: accuracy(telescoped, evalY, testRange))
-            sink.scalar(k.linTestAcc, step: s, value: accuracy(linearized, evalY, testRange))
         }
         sink.scalar(k.approxErrTel, step: s, value: meanAbsoluteDifference(predictions, telescoped, testRange))
         sink.scalar(k.approxErrTelTrain, step: s, value: meanAbsoluteDifference(predictions, telescoped, trainRange))
