@@ -27,22 +27,23 @@ let package = Package(
 
         .target(name: "Store", dependencies: ["CSQLite", "CVecSQL"], swiftSettings: v5, plugins: ["EmbedSQL"]),
         .target(name: "Linalg", dependencies: ["CDNNL"], swiftSettings: v5),
-        .target(name: "Nets", dependencies: ["Linalg"], swiftSettings: v5),
+        .target(name: "Learning", dependencies: ["Linalg"], swiftSettings: v5),
+        .target(name: "Nets", dependencies: ["Linalg", "Learning"], swiftSettings: v5),
         .target(name: "Data", dependencies: ["Linalg", "CZlib"], swiftSettings: v5),
-        .target(name: "Lens", dependencies: ["Nets", "Linalg", "Data"], swiftSettings: v5),
-        .target(name: "Runner", dependencies: ["Lens", "Nets", "Data", "Store", .product(name: "Yams", package: "Yams")], swiftSettings: v5, plugins: ["EmbedSQL"]),
+        .target(name: "Lens", dependencies: ["Learning", "Nets", "Linalg", "Data"], swiftSettings: v5),
+        .target(name: "Runner", dependencies: ["Learning", "Lens", "Nets", "Data", "Store", .product(name: "Yams", package: "Yams")], swiftSettings: v5, plugins: ["EmbedSQL"]),
         // A recording process the Store tests SIGKILL and run two at a time on one file.
         .executableTarget(name: "StoreChild", dependencies: ["Store"], swiftSettings: v5),
         .executableTarget(name: "tlens", dependencies: [
-            "Runner", "Store", "Linalg", "Nets", "Lens",
+            "Runner", "Store", "Linalg", "Learning", "Nets", "Lens",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
 
         .testTarget(name: "VecSQLTests", dependencies: ["CSQLite", "CVecSQL"], exclude: ["check_extension.py"], swiftSettings: v5),
         .testTarget(name: "StoreTests", dependencies: ["Store", "StoreChild"], swiftSettings: v5),
-        .testTarget(name: "NetsTests", dependencies: ["Nets", "Linalg", "Data"], swiftSettings: v5),
+        .testTarget(name: "NetsTests", dependencies: ["Learning", "Nets", "Linalg", "Data"], swiftSettings: v5),
         .testTarget(name: "DataTests", dependencies: ["Data"], swiftSettings: v5),
-        .testTarget(name: "LensTests", dependencies: ["Lens", "Nets", "Linalg", "Data", "Runner", "Store"], swiftSettings: v5),
+        .testTarget(name: "LensTests", dependencies: ["Learning", "Lens", "Nets", "Linalg", "Data", "Runner", "Store"], swiftSettings: v5),
         .testTarget(name: "CLITests", dependencies: ["Store", "tlens"], swiftSettings: v5),
     ]
 )

@@ -1,3 +1,4 @@
+import Learning
 import Foundation
 import Linalg
 import Nets
@@ -82,14 +83,13 @@ public enum LensBenchmark {
             options.totalSteps = 1_000_000
             let problem = LensProblem(trainX: trainX, trainY: trainY, testX: testX, testY: testY,
                                       evalTrain: Array(0..<n), reference: Array(0..<256), classification: false)
-            let lens = try TelescopingLens(model: net, optimizer: optimizer, problem: problem, initialParameters: θ0.base,
-                                           options: options, sink: DiscardingSink())
             let count = net.parameterCount
             let gradient = FloatBuffer(count: count), update = FloatBuffer(count: count)
             for i in 0..<count { gradient[i] = Float(rng.normal()) * 1e-3 }
             optimizer.proposeUpdate(parameters: θ0.base, gradient: gradient.base, update: update.base, step: 1)
-            let batchRows = Array(0..<batch)
-            var t = 0
+            let learner = FrozenLearner(model: net, optimizer: optimizer, parameters: θ0, update: update, gradient: gradient,
+                                        batch: Array(0..<batch))
+            let lens = try TelescopingLens(learner: learner, problem: problem, options: options, sink: DiscardingSink())
             let all = Matrix(rows: n + testCount, cols: d)
             all.rows(0..<n).copy(from: trainX)
             all.rows(n..<(n + testCount)).copy(from: testX)
@@ -97,11 +97,7 @@ public enum LensBenchmark {
             var stepMs = Double.infinity, forwardMs = Double.infinity
             for _ in 0..<repetitions {
                 forwardMs = min(forwardMs, best(1) { _ = net.forward(all, parameters: θ0.base) })
-                stepMs = min(stepMs, best(1) {
-                    t += 1
-                    lens.observe(step: t, parameters: θ0.base, update: update.base, gradient: gradient.base,
-                                 batch: batchRows, learningRate: 0.01, batchLoss: 1)
-                })
+                stepMs = min(stepMs, best(1) { lens.observe(learner.step()) })
             }
             return (stepMs, forwardMs)
         }
@@ -111,4 +107,43 @@ public enum LensBenchmark {
                       forwardMilliseconds: exact.forward, lensStepMilliseconds: exact.step,
                       probeForwardMilliseconds: probe.forward, probeStepMilliseconds: probe.step)
     }
+}
+
+/// A learner that repeats one step without moving (θ_{t-1} = θ_0, the same Δθ_t and batch every
+/// time), so `bench lens` times the lens step alone.
+final class FrozenLearner: ParametricLearner {
+    let model: DifferentiableModel
+    let optimizer: Optimizer
+    let parameterCount: Int
+    var outputDimension: Int { model.outputDimension }
+    private(set) var stepsTaken = 0
+    let theta: FloatBuffer, update: FloatBuffer, gradient: FloatBuffer
+    let observation = StepObservation()
+
+    init(model: DifferentiableModel, optimizer: Optimizer, parameters: FloatBuffer, update: FloatBuffer,
+         gradient: FloatBuffer, batch: [Int]) {
+        self.model = model; self.optimizer = optimizer
+        parameterCount = model.parameterCount
+        theta = parameters; self.update = update; self.gradient = gradient
+        observation.batch = batch
+        observation.batchLoss = 1
+        observation.learningRate = 0.01
+    }
+
+    var initialParameters: UnsafePointer<Float> { UnsafePointer(theta.base) }
+    var parameters: UnsafePointer<Float> { UnsafePointer(theta.base) }
+    var previousParameters: UnsafePointer<Float> { UnsafePointer(theta.base) }
+    var lastUpdate: UnsafePointer<Float> { UnsafePointer(update.base) }
+    var lastGradient: UnsafePointer<Float> { UnsafePointer(gradient.base) }
+
+    func predict(_ x: Matrix, into out: Matrix) { out.copy(from: model.forward(x, parameters: theta.base)) }
+
+    func step() -> StepObservation {
+        stepsTaken += 1
+        observation.step = stepsTaken
+        return observation
+    }
+
+    func exportState() -> [UInt8] { [] }
+    func importState(_ blob: [UInt8]) throws { throw StateError("a benchmark learner has no state to import") }
 }

@@ -36,11 +36,6 @@ public struct LensOptions: Sendable {
     public var gradReferenceStep = 0
     /// Steps the run will take, so the last one is always recorded.
     public var totalSteps = 0
-    /// Plain SGD (no momentum, no weight decay, no clipping, no preconditioner): Ŝ's kernel fast
-    /// path applies exactly (telescoping.md §8).
-    public var optimizerIsPlainSGD = true
-    /// The optimizer has a diagonal preconditioner (Adam, AdamW): kernels are K^P (§4).
-    public var optimizerIsPreconditioned = false
     public var seed: UInt64 = 0
 
     public init() {}

@@ -3,18 +3,18 @@ import Nets
 
 /// What the lens records about kernels and gradients (telescoping.md §6, §7), and the metrics it
 /// computes over prediction matrices.
-extension TelescopingLens {
+extension JacobianInstrument {
     /// telescoping.md §6, against the train reference set R. `toReference` is K(U, R).
     func recordKernelStatistics(step s: Int, operand: KernelOperand, path: TangentKernelPath, toReference: Matrix?) {
         let c = outputs, k = keys
-        let n = Double(problem.trainX.rows), r = uOfReference.count
+        let n = Double(problem.trainX.rows), r = points.uOfReference.count
         let traces = path.traces(operand)
-        sink.scalar(k.ktraceTrain, step: s, value: mean(uOfEvalTrain.map { traces[$0] }))
-        sink.scalar(k.ktraceTest, step: s, value: mean(uOfTest.map { traces[$0] }))
+        sink.scalar(k.ktraceTrain, step: s, value: mean(points.uOfEvalTrain.map { traces[$0] }))
+        sink.scalar(k.ktraceTest, step: s, value: mean(points.uOfTest.map { traces[$0] }))
         guard r > 0, let toReference else { return }
 
         // ω(x) = ‖[K(x, x_r)]_{r∈R}‖_F · √(n/|R|), per evaluation point.
-        let evalRows = uOfEval
+        let evalRows = points.uOfEval
         let scale = (n / Double(r)).squareRoot()
         let weightNorms = FloatBuffer(count: evalRows.count)
         for (i, u) in evalRows.enumerated() {
@@ -22,7 +22,7 @@ extension TelescopingLens {
             for o in 0..<c { sum += Vec.sumSquares(r * c, toReference.row(u * c + o)) }
             weightNorms[i] = Float(sum.squareRoot() * scale)
         }
-        let m1 = uOfEvalTrain.count
+        let m1 = points.uOfEvalTrain.count
         let trainNorms = UnsafeBufferPointer(start: weightNorms.base, count: m1)
         let testNorms = UnsafeBufferPointer(start: weightNorms.base + m1, count: evalRows.count - m1)
         sink.vector(.kwn, split: .train, step: s, values: trainNorms)
@@ -33,7 +33,7 @@ extension TelescopingLens {
         sink.scalar(k.kwnMaxTest, step: s, value: Double(testNorms.max() ?? 0))
 
         // kalign = yᵀ K_RR y / (‖K_RR‖_F ‖y‖²); drift and velocity of K_RR.
-        let kRR = gathered(toReference, uOfReference, block: c).copied()
+        let kRR = gathered(toReference, points.uOfReference, block: c).copied()
         let y = Matrix(rows: r, cols: c)
         problem.trainY.gatherRows(problem.reference, into: y)
         let ky = Matrix(rows: r * c, cols: 1)
@@ -57,7 +57,7 @@ extension TelescopingLens {
         guard let factorized, !problem.reference.isEmpty, s >= options.gradReferenceStep else { return }
         let current: LayerFactorOperand
         if let f = operand as? LayerFactorOperand {
-            current = f.selecting(uOfReference)
+            current = f.selecting(points.uOfReference)
         } else {
             let probe = Matrix(rows: problem.reference.count, cols: problem.trainX.cols)
             problem.trainX.gatherRows(problem.reference, into: probe)
@@ -106,8 +106,34 @@ extension TelescopingLens {
             sink.scalar(keys.updateNorm[l], step: t, value: updateNorm)
             sink.scalar(keys.weightNorm[l], step: t, value: after.squareRoot())
             sink.scalar(keys.updateRatio[l], step: t, value: before > 0 ? updateNorm / before : 0)
-            if let p { sink.scalar(keys.precondMean[l], step: t, value: Vec.sum(all, p + w) / Double(all)) }
+            // The median, not the mean: coordinates whose gradient is always zero (constant input
+            // pixels) keep P = 1/ε = 1e8 and would dominate a mean (lens.md §7).
+            if let p { sink.scalar(keys.precondMedian[l], step: t, value: median(p + w, count: all)) }
         }
+    }
+}
+
+extension JacobianInstrument {
+    /// The median of `count` floats by quickselect on a reused copy (O(count), no allocation
+    /// after the first call); the lower median for an even count.
+    func median(_ values: UnsafePointer<Float>, count: Int) -> Double {
+        guard count > 0 else { return 0 }
+        if medianScratch.count < count { medianScratch = FloatBuffer(count: count) }
+        let a = medianScratch.base
+        a.update(from: values, count: count)
+        let k = (count - 1) / 2
+        var lo = 0, hi = count - 1
+        while lo < hi {
+            let pivot = a[lo + (hi - lo) / 2]
+            var i = lo, j = hi
+            while i <= j {
+                while a[i] < pivot { i += 1 }
+                while a[j] > pivot { j -= 1 }
+                if i <= j { let x = a[i]; a[i] = a[j]; a[j] = x; i += 1; j -= 1 }
+            }
+            if k <= j { hi = j } else if k >= i { lo = i } else { break }
+        }
+        return Double(a[k])
     }
 }
 

@@ -23,7 +23,7 @@ struct LensKeys {
     let smootherErr, pTrain, pTest, pSE, pTestSE: Int
     let ktraceTrain, ktraceTest, kalign, kdrift0, kvel: Int
     let kwnMeanTrain, kwnMeanTest, kwnMaxTrain, kwnMaxTest: Int
-    let gradNorm, gradNormBias, updateNorm, weightNorm, updateRatio, gradChange, precondMean: [Int]
+    let gradNorm, gradNormBias, updateNorm, weightNorm, updateRatio, gradChange, precondMedian: [Int]
 
     init(_ k: ScalarKeys, layers: Int) {
         lr = k.register("lr"); trainLoss = k.register("train_loss")
@@ -46,6 +46,6 @@ struct LensKeys {
         weightNorm = k.registerLayers("weight_norm", count: layers)
         updateRatio = k.registerLayers("update_ratio", count: layers)
         gradChange = k.registerLayers("grad_change", count: layers)
-        precondMean = k.registerLayers("precond_mean", count: layers)
+        precondMedian = k.registerLayers("precond_median", count: layers)
     }
 }

@@ -1,5 +1,40 @@
+import Learning
 import Linalg
 import Nets
+
+/// Which engine computes Ŝ (lens.md §8) — decided here once, for the lens that builds the engine
+/// and for the validation that checks its memory before a run starts.
+public enum SmootherEngineChoice: Equatable {
+    case none
+    /// Kernel products `Ŝ_t = Ŝ_{t-1} − (γ/b) K_t(U, B)(Ŝ_{t-1}(B) − E_B)`: exact, plain gradient
+    /// descent only (lens.md (8.2)).
+    case kernelProducts
+    /// The label-sensitivity engine over `directions` label directions (all n·C unit vectors when
+    /// exact, Rademacher probes otherwise), any optimizer (lens.md (8.7)–(8.9)).
+    case labelSensitivity(exact: Bool, directions: Int)
+
+    public init(mode: SmootherMode, plainGradientDescent: Bool, trainCount n: Int, outputs c: Int, probes: Int) {
+        switch mode {
+        case .off: self = .none
+        case .exact where plainGradientDescent: self = .kernelProducts
+        case .exact: self = .labelSensitivity(exact: true, directions: n * c)
+        case .probes: self = .labelSensitivity(exact: false, directions: probes)
+        }
+    }
+
+    /// Bytes the engine holds over |U| = n + testCount points, for validation against the budget
+    /// and the run's memory estimate.
+    public func memoryBytes(trainCount n: Int, testCount: Int, outputs c: Int, parameters p: Int, batch: Int,
+                            optimizerStateCount s: Int) -> Double {
+        let u = n + testCount
+        switch self {
+        case .none: return 0
+        case .kernelProducts: return KernelSmoother.memoryBytes(trainCount: n, outputs: c, points: u, batch: batch)
+        case .labelSensitivity(_, let k):
+            return LabelSensitivityEngine.memoryBytes(directions: k, parameters: p, stateCount: s, points: u, outputs: c, trainCount: n)
+        }
+    }
+}
 
 /// The smoother Ŝ_t and the effective number of parameters it implies (telescoping.md §8).
 ///
@@ -11,13 +46,16 @@ public protocol SmootherEngine: AnyObject {
     /// Advances from step t−1 to t. Called after the optimizer's real `proposeUpdate` (so P_t and
     /// its buffers are those of step t) and before θ moves. `kernelToBatch` is K_t(U, B) when
     /// the engine asked for it (`needsBatchKernel`).
-    func advance(step t: Int, parameters θ: UnsafePointer<Float>, batch: [Int], learningRate γ: Float, kernelToBatch: Matrix?)
+    func advance(step t: Int, parameters θ: UnsafePointer<Float>?, batch: [Int], learningRate γ: Float, kernelToBatch: Matrix?)
     var needsBatchKernel: Bool { get }
     /// `p_I = (n / (|I|·C)) Σ_{x∈I} ‖Ŝ_t(x)‖²_F` over rows `rows` of U, with its standard error
     /// (0 for exact engines).
     func effectiveParameters(rows: Range<Int>) -> (value: Double, standardError: Double)
     /// Shadow predictions `Ŝ_t(x) vec(Y) + c_t(x)` for row `row` of U (C floats).
     func shadow(row: Int) -> UnsafeMutablePointer<Float>
+    /// Everything the engine carries between steps (lens.md §11).
+    func export(into w: inout StateWriter)
+    func importState(from r: inout StateReader) throws
 }
 
 /// Exact Ŝ for plain SGD through kernel matrix products (telescoping.md §8):
@@ -29,12 +67,17 @@ public final class KernelSmoother: SmootherEngine {
     /// `(|U|·C) × 1`: the shadow trajectory.
     let shadowValues: Matrix
     let targets: Matrix           // n × C
+    /// The learner's step kernel already carries the step size (boosting's A_t, lens.md (9.1)),
+    /// so the update is `Ŝ_{t-1} − A_t(U, B)(…)`; otherwise it is scaled by γ_t/b_t.
+    let kernelIncludesStepSize: Bool
 
     public let needsBatchKernel = true
 
-    /// `initialPredictions` is f_{θ_0} over U, `(|U|) × C`.
-    public init(trainCount: Int, outputs: Int, points: Int, targets: Matrix, initialPredictions: Matrix) {
+    /// `initialPredictions` is f_0 over U, `(|U|) × C`.
+    public init(trainCount: Int, outputs: Int, points: Int, targets: Matrix, initialPredictions: Matrix,
+                kernelIncludesStepSize: Bool) {
         n = trainCount; c = outputs; u = points
+        self.kernelIncludesStepSize = kernelIncludesStepSize
         smoother = Matrix(rows: u * c, cols: n * c)
         shadowValues = Matrix(rows: u * c, cols: 1)
         for i in 0..<u { shadowValues.base.advanced(by: i * c).update(from: initialPredictions.row(i), count: c) }
@@ -46,7 +89,7 @@ public final class KernelSmoother: SmootherEngine {
         4 * Double(c) * Double(n * c) * Double(u + b)
     }
 
-    public func advance(step t: Int, parameters θ: UnsafePointer<Float>, batch: [Int], learningRate γ: Float, kernelToBatch: Matrix?) {
+    public func advance(step t: Int, parameters θ: UnsafePointer<Float>?, batch: [Int], learningRate γ: Float, kernelToBatch: Matrix?) {
         guard let k = kernelToBatch else { preconditionFailure("KernelSmoother needs K(U, B)") }
         let b = batch.count
         // Residual sensitivities Ŝ_{t-1}(B) − E_B and shadow residuals (shadow(B) − Y_B), both
@@ -59,7 +102,7 @@ public final class KernelSmoother: SmootherEngine {
                 shadowResidual[r * c + o, 0] = shadowValues[i * c + o, 0] - targets[i, o]
             }
         }
-        let α = -γ / Float(b)
+        let α = kernelIncludesStepSize ? -1 : -γ / Float(b)
         gemm(k, residual, into: smoother, alpha: α, beta: 1)
         gemm(k, shadowResidual, into: shadowValues, alpha: α, beta: 1)
     }
@@ -71,6 +114,16 @@ public final class KernelSmoother: SmootherEngine {
     }
 
     public func shadow(row: Int) -> UnsafeMutablePointer<Float> { shadowValues.base + row * c }
+
+    public func export(into w: inout StateWriter) {
+        w.matrix(smoother)
+        w.matrix(shadowValues)
+    }
+
+    public func importState(from r: inout StateReader) throws {
+        try r.matrix(into: smoother, what: "Ŝ")
+        try r.matrix(into: shadowValues, what: "the smoother's shadow trajectory")
+    }
 
     /// Ŝ_t(x) for row `row` of U: `C × (n·C)`, for tests.
     public func smootherRows(_ row: Int) -> Matrix { smoother.rows((row * c)..<((row + 1) * c)) }
@@ -143,7 +196,8 @@ public final class LabelSensitivityEngine: SmootherEngine {
         4 * Double(k + 1) * Double(p + s + u * c + n * c) + 4 * Double(min(chunk, k + 1)) * Double(p)
     }
 
-    public func advance(step t: Int, parameters θ: UnsafePointer<Float>, batch: [Int], learningRate γ: Float, kernelToBatch: Matrix?) {
+    public func advance(step t: Int, parameters θ: UnsafePointer<Float>?, batch: [Int], learningRate γ: Float, kernelToBatch: Matrix?) {
+        guard let θ else { preconditionFailure("the label-sensitivity engine differentiates a parametric model") }
         let b = batch.count, count = model.parameterCount
         let batchX = batchPoints.rows(0..<b)
         trainX.gatherRows(batch, into: batchX)
@@ -190,6 +244,20 @@ public final class LabelSensitivityEngine: SmootherEngine {
     }
 
     public func shadow(row: Int) -> UnsafeMutablePointer<Float> { sensitivities.row(k) + row * c }
+
+    /// Per direction (and the shadow direction): u over U, q, and the optimizer buffers. The
+    /// directions themselves are redrawn from the seed, never stored.
+    public func export(into w: inout StateWriter) {
+        w.matrix(sensitivities)
+        w.matrix(parameterSensitivities)
+        w.matrix(optimizerStates)
+    }
+
+    public func importState(from r: inout StateReader) throws {
+        try r.matrix(into: sensitivities, what: "the label sensitivities u")
+        try r.matrix(into: parameterSensitivities, what: "the parameter sensitivities q")
+        try r.matrix(into: optimizerStates, what: "the sensitivities' optimizer buffers")
+    }
 
     /// Ŝ_t(x)_{o, j} for exact engines (tests compare with the kernel path).
     public func smootherEntry(row: Int, output o: Int, column j: Int) -> Float {

@@ -21,6 +21,16 @@ public struct RandomSource: Sendable {
 
     public init(seed: UInt64, stream: Stream) { self.init(seed: seed, stream: stream.rawValue) }
 
+    /// The generator's whole state, for checkpoints: a restored generator continues the same
+    /// sequence (lens.md §11). `spareNormal` is the second Box–Muller value not yet handed out.
+    public var snapshot: (state: UInt64, increment: UInt64, spareNormal: Double?) { (state, increment, spareNormal) }
+
+    public init(snapshot: (state: UInt64, increment: UInt64, spareNormal: Double?)) {
+        state = snapshot.state
+        increment = snapshot.increment
+        spareNormal = snapshot.spareNormal
+    }
+
     public mutating func nextUInt32() -> UInt32 {
         let old = state
         state = old &* 6364136223846793005 &+ increment

@@ -49,6 +49,9 @@ public final class Adam: CheckpointableOptimizer {
 
     public var sensitivityStateCount: Int { parameterCount }
 
+    public var isPlainGradientDescent: Bool { false }
+    public var isPreconditioned: Bool { true }
+
     private func biasCorrection(_ β: Float, _ k: Int) -> Float { Float(1 - pow(Double(β), Double(k))) }
 
     public func proposeUpdate(parameters θ: UnsafePointer<Float>, gradient g: UnsafePointer<Float>,

@@ -9,6 +9,17 @@ public protocol Optimizer: AnyObject {
     /// γ_t from the schedule, for step `t` (1-based).
     func learningRate(step t: Int) -> Float
 
+    /// The schedule γ_t comes from (its `exactRate` is what runs record as `lr`).
+    var schedule: LearningRateSchedule { get }
+
+    /// Plain gradient descent: Δθ_t = −γ_t ∇L_t(θ_{t-1}) with no momentum, weight decay,
+    /// clipping or preconditioner. Only then does the smoother's kernel fast path of lens.md §8
+    /// hold exactly (with coupled L2, θ depends on the labels through θ's own history).
+    var isPlainGradientDescent: Bool { get }
+
+    /// Whether P_t ≠ I (Adam, AdamW): kernels are then K^P (lens.md §4) and do not factor by layer.
+    var isPreconditioned: Bool { get }
+
     /// The real step. Reads θ_{t-1} and the raw batch gradient ∇L_t(θ_{t-1}) (no weight decay,
     /// no clipping: the optimizer applies both), advances its state, and writes Δθ_t into
     /// `update`. The caller applies θ_t = θ_{t-1} + Δθ_t (so the Lens can run its JVP first).

@@ -25,7 +25,8 @@ public struct OptimizerSpec: Sendable, Equatable, Codable {
     public enum Kind: String, Sendable, Codable, CaseIterable { case sgd, adam, adamw }
 
     public var kind: Kind
-    public var lr: Float
+    /// γ, kept in double precision so runs record the configured value exactly.
+    public var lr: Double
     public var momentum: Float
     public var nesterov: Bool
     public var dampening: Float
@@ -40,7 +41,7 @@ public struct OptimizerSpec: Sendable, Equatable, Codable {
     /// Global gradient-norm clipping threshold (PyTorch `clip_grad_norm_`), nil for none.
     public var clipNorm: Float?
 
-    public init(kind: Kind = .sgd, lr: Float = 0.01, momentum: Float = 0, nesterov: Bool = false,
+    public init(kind: Kind = .sgd, lr: Double = 0.01, momentum: Float = 0, nesterov: Bool = false,
                 dampening: Float = 0, weightDecay: Float = 0, beta1: Float = 0.9, beta2: Float = 0.999,
                 eps: Float = 1e-8, schedule: ScheduleSpec = .constant, warmupSteps: Int = 0,
                 totalSteps: Int = 0, clipNorm: Float? = nil) {
@@ -53,6 +54,13 @@ public struct OptimizerSpec: Sendable, Equatable, Codable {
     public var learningRateSchedule: LearningRateSchedule {
         LearningRateSchedule(base: lr, shape: schedule, warmupSteps: warmupSteps, totalSteps: totalSteps)
     }
+
+    /// Plain gradient descent (lens.md §8): SGD without momentum, weight decay or clipping.
+    public var isPlainGradientDescent: Bool { kind == .sgd && momentum == 0 && weightDecay == 0 && clipNorm == nil }
+    /// A diagonal preconditioner P_t ≠ I (Adam, AdamW; lens.md §4).
+    public var isPreconditioned: Bool { kind != .sgd }
+    /// Floats of per-direction optimizer state the label-sensitivity engine carries (lens.md §8).
+    public func sensitivityStateCount(parameterCount p: Int) -> Int { kind == .sgd ? (momentum != 0 ? p : 0) : p }
 
     /// Rejects settings PyTorch rejects, with the offending field named.
     public func validate() throws {

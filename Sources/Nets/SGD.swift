@@ -35,6 +35,9 @@ public final class SGD: CheckpointableOptimizer {
 
     public var preconditioner: UnsafePointer<Float>? { nil }
 
+    public var isPlainGradientDescent: Bool { momentum == 0 && weightDecay == 0 && clipNorm == nil }
+    public var isPreconditioned: Bool { false }
+
     public var sensitivityStateCount: Int { momentum != 0 ? parameterCount : 0 }
 
     public func proposeUpdate(parameters θ: UnsafePointer<Float>, gradient: UnsafePointer<Float>,

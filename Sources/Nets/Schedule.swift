@@ -21,16 +21,20 @@ public enum ScheduleSpec: Sendable, Equatable, Codable {
 ///     let γ = LearningRateSchedule(base: 0.1, shape: .cosine(floor: 0), warmupSteps: 10, totalSteps: 1000)
 ///     γ.rate(step: 5)    // 0.05
 public struct LearningRateSchedule: Sendable, Equatable {
-    public var base: Float
+    public var base: Double
     public var shape: ScheduleSpec
     public var warmupSteps: Int
     public var totalSteps: Int
 
-    public init(base: Float, shape: ScheduleSpec = .constant, warmupSteps: Int = 0, totalSteps: Int = 0) {
+    public init(base: Double, shape: ScheduleSpec = .constant, warmupSteps: Int = 0, totalSteps: Int = 0) {
         self.base = base; self.shape = shape; self.warmupSteps = warmupSteps; self.totalSteps = totalSteps
     }
 
-    public func rate(step t: Int) -> Float {
+    /// γ_t as the optimizer applies it (float32).
+    public func rate(step t: Int) -> Float { Float(exactRate(step: t)) }
+
+    /// γ_t in double precision from the configured base, what runs record as `lr`.
+    public func exactRate(step t: Int) -> Double {
         let warm: Double = warmupSteps > 0 && t < warmupSteps ? Double(max(t, 0)) / Double(warmupSteps) : 1
         let s = max(t - warmupSteps, 1)
         let γ0 = Double(base)
@@ -45,6 +49,6 @@ public struct LearningRateSchedule: Sendable, Equatable {
             let progress = Double(min(s - 1, span)) / Double(span)
             main = Double(floor) + (γ0 - Double(floor)) * 0.5 * (1 + cos(Double.pi * progress))
         }
-        return Float(warm * main)
+        return warm * main
     }
 }

@@ -10,7 +10,7 @@ public final class PreparedRun {
     public let config: TrainConfig
     public let split: DataSplit
     public let model: MLP
-    public let optimizer: any CheckpointableOptimizer
+    public let optimizerSpec: OptimizerSpec
     let trainX: Matrix, trainY: Matrix, testX: Matrix, testY: Matrix
     let evalTrain: [Int], reference: [Int], testRows: [Int]
 
@@ -47,15 +47,11 @@ public final class PreparedRun {
         case "cosine": schedule = .cosine(floor: Float(o.minLR))
         default: schedule = .constant
         }
-        let optimizerSpec = OptimizerSpec(kind: OptimizerSpec.Kind(rawValue: o.kind)!, lr: Float(o.lr), momentum: Float(o.momentum),
+        optimizerSpec = OptimizerSpec(kind: OptimizerSpec.Kind(rawValue: o.kind)!, lr: o.lr, momentum: Float(o.momentum),
                                           nesterov: o.nesterov, dampening: Float(o.dampening), weightDecay: Float(o.weightDecay),
                                           beta1: Float(o.beta1), beta2: Float(o.beta2), eps: Float(o.eps), schedule: schedule,
                                           warmupSteps: o.warmupSteps, totalSteps: config.steps, clipNorm: o.clipNorm.map(Float.init))
-        do {
-            optimizer = try optimizerSpec.makeOptimizer(parameterCount: model.parameterCount)
-        } catch {
-            throw ConfigError("\(error)")
-        }
+        do { try optimizerSpec.validate() } catch { throw ConfigError("\(error)") }
 
         trainX = Matrix(rows: n, cols: split.train.dimension, values: split.train.features)
         trainY = Matrix(rows: n, cols: c, values: split.train.targets)
@@ -73,16 +69,23 @@ public final class PreparedRun {
         fullTestX.gatherRows(testRows, into: testX)
         fullTestY.gatherRows(testRows, into: testY)
 
-        let memory = TelescopingLens.smootherMemoryBytes(
-            options: lens.options, trainCount: n, testCount: testRows.count, outputs: c,
-            parameters: model.parameterCount, batch: o.batchSize, optimizerStateCount: optimizer.sensitivityStateCount)
+        let engine = SmootherEngineChoice(mode: lens.options.smoother, plainGradientDescent: optimizerSpec.isPlainGradientDescent,
+                                          trainCount: n, outputs: c, probes: lens.options.probes)
+        let memory = engine.memoryBytes(trainCount: n, testCount: testRows.count, outputs: c, parameters: model.parameterCount,
+                                        batch: o.batchSize, optimizerStateCount: optimizerSpec.sensitivityStateCount(parameterCount: model.parameterCount))
         if memory > lens.options.memoryBudgetBytes {
             let mb = { (x: Double) in String(format: "%.0f MB", x / 1_048_576) }
             throw ConfigError("lens.smoother: exact mode needs about \(mb(memory)), over lens.memory_budget_mb (\(mb(lens.options.memoryBudgetBytes))); use lens.smoother: probes (memory O(probes·(P + n·C))) or raise the budget")
         }
     }
 
-    var problem: LensProblem {
+    /// The learner of this run at θ_0, with a fresh optimizer and minibatch order.
+    public func makeLearner() throws -> MLPLearner {
+        try MLPLearner(model: model, loss: config.loss, optimizer: optimizerSpec, trainX: trainX, trainY: trainY,
+                       batchSize: config.optimizer.batchSize, seed: config.seed)
+    }
+
+    public var problem: LensProblem {
         LensProblem(trainX: trainX, trainY: trainY, testX: testX, testY: testY, evalTrain: evalTrain,
                     reference: reference, classification: split.train.classCount != nil)
     }

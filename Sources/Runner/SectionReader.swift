@@ -23,7 +23,9 @@ final class SectionReader {
         return v
     }
 
-    func has(_ key: String) -> Bool { entries.contains { $0.0 == key } }
+    /// Whether `key` is given with a value; `key: null` (how a resolved config stores an unset
+    /// optional such as clip_norm) counts as not given, so stored configs load back as they were.
+    func has(_ key: String) -> Bool { entries.contains { $0.0 == key && $0.1 != .null } }
 
     private func keyPath(_ key: String) -> String { join(path, key) }
 
@@ -150,7 +152,10 @@ final class SectionReader {
         try SectionReader(raw(key), path: keyPath(key))
     }
 
-    func record(_ key: String, _ value: ConfigValue) { resolved.append((key, value)) }
+    func record(_ key: String, _ value: ConfigValue) {
+        known.append(key)
+        resolved.append((key, value))
+    }
 
     /// Rejects keys that no getter asked for.
     func finish() throws -> ConfigValue {

@@ -22,6 +22,8 @@ public struct TrainConfig {
     public var loss: Loss
     public var optimizer: OptimizerConfig
     public var lens: LensConfig
+    /// `checkpoint:` — when the run's state is saved for `tlens resume` (lens.md §11).
+    public var checkpoint: CheckpointPolicy
     /// Every value, defaults included, in schema order: what `runs.config` stores.
     public var resolved: ConfigValue
 
@@ -157,7 +159,9 @@ public struct TrainConfig {
             minLR: try o.double("min_lr", default: 0, min: 0),
             clipNorm: try o.has("clip_norm") ? o.double("clip_norm", default: 0, min: 0, minOpen: true) : { o.record("clip_norm", .null); return nil }())
         if opt.nesterov && opt.momentum == 0 { throw ConfigError("optimizer.nesterov: needs optimizer.momentum > 0") }
-        if kind != "sgd" && (o.has("momentum") || o.has("nesterov")) {
+        // A stored config carries momentum 0 and nesterov false for every kind: only a real
+        // setting is refused.
+        if kind != "sgd" && (opt.momentum != 0 || opt.nesterov) {
             throw ConfigError("optimizer.momentum: applies to sgd only; \(kind) uses beta1 and beta2")
         }
         root.record("optimizer", try o.finish())
@@ -182,9 +186,13 @@ public struct TrainConfig {
         }
         lensOptions.totalSteps = steps
         lensOptions.seed = UInt64(seed)
-        lensOptions.optimizerIsPlainSGD = opt.isPlainSGD
-        lensOptions.optimizerIsPreconditioned = opt.isPreconditioned
         root.record("lens", try l.finish())
+
+        // About every 5% of the run by default; the 60 s wall-clock floor applies on top.
+        let c = try root.section("checkpoint")
+        let checkpoint = CheckpointPolicy(every: try c.int("every", default: max(steps / 20, 1), in: 1...Int.max),
+                                          keep: try c.int("keep", default: 2, in: 1...1_000_000))
+        root.record("checkpoint", try c.finish())
 
         let resolved = try root.finish()
         return TrainConfig(name: name, seed: UInt64(seed), steps: steps, data: dataSpec,
@@ -193,7 +201,7 @@ public struct TrainConfig {
                                               parameterization: parameterization),
                            loss: loss, optimizer: opt,
                            lens: LensConfig(options: lensOptions, evalTrain: evalTrain, evalTest: evalTest),
-                           resolved: resolved)
+                           checkpoint: checkpoint, resolved: resolved)
     }
 
     static func dataValue(_ v: ConfigValue) -> DataValue? {

@@ -20,20 +20,34 @@ public protocol TrainingProgress: AnyObject {
     func finish()
 }
 
-/// The step loop of docs/architecture.md ("Data flow of one step"): batch → forward/backward at
-/// θ_{t-1} → the optimizer proposes Δθ_t → the lens's pass at θ_{t-1} → θ_t = θ_{t-1} + Δθ_t.
-/// It knows nothing of storage: whatever the lens sees goes to its sink.
+/// When to write a checkpoint (lens.md §11): every `every` steps, and whenever `seconds` of wall
+/// time passed since the last one, plus the last step and on a stop. `keep` bounds how many are
+/// kept per run after step 0 (θ_0 at step 0 is always kept).
+public struct CheckpointPolicy: Sendable {
+    public var every: Int
+    public var keep: Int
+    public var seconds: Double
+    public init(every: Int, keep: Int = 2, seconds: Double = 60) { self.every = every; self.keep = keep; self.seconds = seconds }
+}
+
+/// The one step loop of tlens (docs/architecture.md, "Data flow of one step"): the learner steps,
+/// the lens observes. It knows nothing of storage: the lens's output goes to its sink, and state
+/// leaves only through `exportState`.
 public final class TrainingLoop {
     public let prepared: PreparedRun
+    public let learner: MLPLearner
     public let lens: TelescopingLens
-    /// θ, updated in place; θ_0 until the first step.
-    public let parameters: FloatBuffer
 
     public init(_ prepared: PreparedRun, sink: LensSink) throws {
         self.prepared = prepared
-        parameters = FloatBuffer(prepared.model.initialParameters(seed: prepared.config.seed))
-        lens = try TelescopingLens(model: prepared.model, optimizer: prepared.optimizer, problem: prepared.problem,
-                                   initialParameters: parameters.base, options: prepared.config.lens.options, sink: sink)
+        learner = try prepared.makeLearner()
+        lens = try TelescopingLens(learner: learner, problem: prepared.problem, options: prepared.config.lens.options, sink: sink)
+    }
+
+    /// Restores the learner and the lens from a checkpoint's two blobs (lens.md §11).
+    public func importState(learner learnerState: [UInt8], lens lensState: [UInt8]) throws {
+        try learner.importState(learnerState)
+        try lens.importState(lensState)
     }
 
     public struct Ending {
@@ -42,87 +56,129 @@ public final class TrainingLoop {
         public var stepsCompleted: Int
     }
 
-    /// Runs every step, then records the final state. `afterStep` may throw to abort (a sink
-    /// error); `shouldStop` is polled between steps.
+    /// Runs the remaining steps (from the learner's current one), then records the final state
+    /// when the run completed. `afterStep` may throw to abort (a sink error); `shouldStop` is
+    /// polled between steps. A stopped run records no final state: it is resumed instead.
     public func run(progress: TrainingProgress? = nil, shouldStop: () -> Bool = { false },
                     afterStep: (Int) throws -> Void = { _ in }) throws -> Ending {
-        let config = prepared.config, model = prepared.model, optimizer = prepared.optimizer
-        let n = prepared.split.train.count, b = config.optimizer.batchSize, c = model.outputDimension
-        let count = model.parameterCount, θ = parameters
-        let gradient = FloatBuffer(count: count), update = FloatBuffer(count: count)
-        let batchX = Matrix(rows: b, cols: prepared.trainX.cols), batchY = Matrix(rows: b, cols: c)
-        let seeds = Matrix(rows: b, cols: c)
-        var order = RandomSource(seed: config.seed, stream: .dataOrder)
-        var permutation = order.permutation(n), cursor = 0
-        var batch = [Int](repeating: 0, count: b)
-        var ending = Ending(status: .completed, message: nil, stepsCompleted: 0)
+        let total = prepared.config.steps
+        var ending = Ending(status: .completed, message: nil, stepsCompleted: learner.stepsTaken)
+        let first = learner.stepsTaken + 1
         let start = Date()
-
-        for t in stride(from: 1, through: config.steps, by: 1) {
+        for t in stride(from: first, through: total, by: 1) {
             if shouldStop() { ending.status = .interrupted; ending.message = "stopped by signal after step \(t - 1)"; break }
-            // Minibatches walk a fresh seeded permutation each epoch.
-            if cursor + b > n { permutation = order.permutation(n); cursor = 0 }
-            for k in 0..<b { batch[k] = permutation[cursor + k] }
-            cursor += b
-            prepared.trainX.gatherRows(batch, into: batchX)
-            prepared.trainY.gatherRows(batch, into: batchY)
-
-            let outputs = model.forward(batchX, parameters: θ.base)
-            let loss = config.loss.loss(outputs: outputs, targets: batchY)
-            if !loss.isFinite {
-                ending.status = .diverged; ending.message = "loss became \(loss) at step \(t)"
+            let observation = learner.step()
+            if !observation.batchLoss.isFinite {
+                ending.status = .diverged; ending.message = "loss became \(observation.batchLoss) at step \(t)"
                 return ending
             }
-            config.loss.outputGradient(outputs: outputs, targets: batchY, into: seeds)
-            model.vjp(seeds: seeds, into: gradient.base, beta: 0)
-            optimizer.proposeUpdate(parameters: θ.base, gradient: gradient.base, update: update.base, step: t)
-            lens.observe(step: t, parameters: θ.base, update: update.base, gradient: gradient.base,
-                         batch: batch, learningRate: optimizer.learningRate(step: t), batchLoss: loss)
-            Vec.axpy(count, 1, update.base, θ.base)
+            lens.observe(observation)
             ending.stepsCompleted = t
             try afterStep(t)
-            if let progress, t % 10 == 0 || t == config.steps {
-                progress.update(step: t, of: config.steps, loss: loss, testMetric: lens.latestTestMetric,
-                                stepsPerSecond: Double(t) / max(Date().timeIntervalSince(start), 1e-9))
-            }
+            progress?.update(step: t, of: total, loss: observation.batchLoss, testMetric: lens.latestTestMetric,
+                             stepsPerSecond: Double(t - first + 1) / max(Date().timeIntervalSince(start), 1e-9))
         }
-        lens.finish(step: ending.stepsCompleted, parameters: θ.base)
+        if ending.status == .completed { lens.finish() }
         return ending
     }
 }
 
-/// Trains a prepared run through the lens and records everything through the recorder.
+/// Trains a prepared run through the lens and records everything through the recorder, with
+/// checkpoints; `resume` continues a stopped run from its newest checkpoint.
 public final class Trainer {
     let prepared: PreparedRun
-    /// Set from a signal handler: the loop stops at the next step boundary, flushes, and the
-    /// run finishes as `interrupted`.
+    let policy: CheckpointPolicy
+    /// Set from a signal handler: the loop stops at the next step boundary, writes a checkpoint
+    /// of the last finished step, and the run finishes as `interrupted`.
     nonisolated(unsafe) public static var stopRequested = false
+    /// The step in progress, for the signal handler's message.
+    nonisolated(unsafe) public static var currentStep = 0
 
-    public init(_ prepared: PreparedRun) { self.prepared = prepared }
+    public init(_ prepared: PreparedRun) {
+        self.prepared = prepared
+        policy = prepared.config.checkpoint
+    }
 
-    public func run(recorder: Recorder, codeVersion: String, progress: TrainingProgress?) throws -> TrainOutcome {
+    /// A new run: the run row, θ_0, the evaluation points, then the steps.
+    public func run(recorder: Recorder, codeVersion: String, progress: TrainingProgress?,
+                    onStart: (RunRecorder) -> Void = { _ in }) throws -> TrainOutcome {
         let config = prepared.config
         var params = [(String, String)]()
         flatten(config.resolved, prefix: "", into: &params)
         let info = RunInfo(name: config.name, configJSON: config.resolved.json, seed: config.seed,
                            codeVersion: codeVersion, host: ProcessInfo.processInfo.hostName,
                            dataFingerprint: prepared.split.fingerprint, params: params)
+        let sink = RecorderSink()
+        let loop: TrainingLoop
+        do { loop = try TrainingLoop(prepared, sink: sink) } catch { throw ConfigError("\(error)") }
         let run = try recorder.startRun(info)
-        var ending = TrainingLoop.Ending(status: .failed, message: nil, stepsCompleted: 0)
-        do {
-            let sink = RecorderSink(run)
-            let loop = try TrainingLoop(prepared, sink: sink)
-            try sink.resolveKeys(loop.lens.scalarKeys.names)
-            let count = prepared.model.parameterCount
+        onStart(run)
+        return try record(run: run, sink: sink, loop: loop, progress: progress) {
             // θ_0 is stored with every run (the §3 baseline needs it; any run is checkable from it).
-            try run.checkpoint(step: 0, parameters: UnsafeBufferPointer(start: loop.parameters.base, count: count), optimizerState: nil)
+            let θ0 = UnsafeBufferPointer(start: loop.learner.initialParameters, count: loop.learner.parameterCount)
+            try run.checkpoint(step: 0, parameters: θ0, optimizerState: nil)
             try run.logEvalPoints(split: "train", rowIDs: prepared.evalTrain.map { prepared.split.train.rowIDs[$0] })
             try run.logEvalPoints(split: "test", rowIDs: prepared.testRows.map { prepared.split.test.rowIDs[$0] })
-            ending = try loop.run(progress: progress, shouldStop: { Trainer.stopRequested }, afterStep: { _ in try sink.rethrow() })
+        }
+    }
+
+    /// Continues run `id` from its newest checkpoint. Everything that can refuse (status, config,
+    /// data, the state blobs) is checked before the database is written.
+    public func resume(runID: Int64, recorder: Recorder, force: Bool, progress: TrainingProgress?,
+                       onStart: (RunRecorder) -> Void = { _ in }) throws -> TrainOutcome {
+        let checkpoint = try recorder.read { db -> RunCheckpoint? in
+            guard let summary = try db.run(id: runID) else { throw ConfigError("no run \(runID)") }
+            if let refusal = db.resumeRefusal(for: summary, force: force) { throw ConfigError(refusal) }
+            return try db.latestResumableCheckpoint(run: runID)
+        }
+        let sink = RecorderSink()
+        let loop: TrainingLoop
+        do {
+            loop = try TrainingLoop(prepared, sink: sink)
+            if let checkpoint, let learnerState = checkpoint.learnerState, let lensState = checkpoint.lensState {
+                try loop.importState(learner: learnerState, lens: lensState)
+            }
+        } catch {
+            throw ConfigError("run \(runID) cannot be resumed: \(error)")
+        }
+        let run = try recorder.resumeRun(id: runID, atStep: checkpoint?.step ?? 0, force: force)
+        onStart(run)
+        return try record(run: run, sink: sink, loop: loop, progress: progress) {
+            if checkpoint == nil {
+                let θ0 = UnsafeBufferPointer(start: loop.learner.initialParameters, count: loop.learner.parameterCount)
+                try run.checkpoint(step: 0, parameters: θ0, optimizerState: nil)
+            }
+            try run.logEvalPoints(split: "train", rowIDs: prepared.evalTrain.map { prepared.split.train.rowIDs[$0] })
+            try run.logEvalPoints(split: "test", rowIDs: prepared.testRows.map { prepared.split.test.rowIDs[$0] })
+        }
+    }
+
+    private func record(run: RunRecorder, sink: RecorderSink, loop: TrainingLoop, progress: TrainingProgress?,
+                        setup: () throws -> Void) throws -> TrainOutcome {
+        var ending = TrainingLoop.Ending(status: .failed, message: nil, stepsCompleted: loop.learner.stepsTaken)
+        var lastCheckpointStep = loop.learner.stepsTaken
+        do {
+            try sink.attach(run, names: loop.lens.scalarKeys.names)
+            try setup()
+            var lastCheckpointTime = Date()
+            let total = prepared.config.steps
+            ending = try loop.run(progress: progress, shouldStop: { Trainer.stopRequested }, afterStep: { t in
+                Trainer.currentStep = t + 1
+                try sink.rethrow()
+                // The last step's checkpoint is written after the final state is recorded.
+                guard t < total else { return }
+                if t % policy.every == 0 || Date().timeIntervalSince(lastCheckpointTime) >= policy.seconds {
+                    try writeCheckpoint(run, loop, step: t)
+                    lastCheckpointStep = t
+                    lastCheckpointTime = Date()
+                }
+            })
             try sink.rethrow()
             if ending.status == .diverged { try run.logEvent(step: ending.stepsCompleted + 1, kind: "diverged", message: ending.message ?? "") }
-            try run.checkpoint(step: ending.stepsCompleted, parameters: UnsafeBufferPointer(start: loop.parameters.base, count: count),
-                               optimizerState: prepared.optimizer.exportState())
+            // The last finished step, also on a stop, so a resume loses nothing.
+            if ending.stepsCompleted != lastCheckpointStep || ending.status == .completed {
+                try writeCheckpoint(run, loop, step: ending.stepsCompleted)
+            }
         } catch {
             progress?.finish()
             try? run.finish(status: .failed, error: "\(error)")
@@ -132,6 +188,13 @@ public final class Trainer {
         try run.finish(status: ending.status, error: ending.message)
         return TrainOutcome(runID: run.runID, uuid: run.uuid, status: ending.status,
                             stepsCompleted: ending.stepsCompleted, error: ending.message)
+    }
+
+    private func writeCheckpoint(_ run: RunRecorder, _ loop: TrainingLoop, step: Int) throws {
+        let learner = loop.learner
+        try run.checkpoint(step: step, parameters: UnsafeBufferPointer(start: learner.parameters, count: learner.parameterCount),
+                           optimizerState: learner.checkpointableOptimizer.exportState(),
+                           learnerState: learner.exportState(), lensState: loop.lens.exportState(), keep: policy.keep)
     }
 }
 
@@ -145,22 +208,24 @@ func flatten(_ value: ConfigValue, prefix: String, into out: inout [(String, Str
     }
 }
 
-/// Sends the lens's output to a run's recorder, with keys interned once.
+/// Sends the lens's output to a run's recorder, with keys interned once. Attached after the
+/// lens is built, so that building it (which can refuse) happens before the run row exists.
 final class RecorderSink: LensSink {
-    let run: RunRecorder
+    var run: RunRecorder?
     var keys: [MetricKey] = []
     var firstError: Error?
 
-    init(_ run: RunRecorder) { self.run = run }
-
-    func resolveKeys(_ names: [String]) throws { keys = try names.map { try run.metricKey($0) } }
+    func attach(_ run: RunRecorder, names: [String]) throws {
+        self.run = run
+        keys = try names.map { try run.metricKey($0) }
+    }
 
     func scalar(_ key: Int, step: Int, value: Double) {
-        do { try run.log(keys[key], step: step, value: value) } catch { firstError = firstError ?? error }
+        do { try run?.log(keys[key], step: step, value: value) } catch { firstError = firstError ?? error }
     }
 
     func vector(_ kind: VectorKind, split: Split, step: Int, values: UnsafeBufferPointer<Float>) {
-        do { try run.logVector(kind: kind.rawValue, split: split.rawValue, step: step, values: values) }
+        do { try run?.logVector(kind: kind.rawValue, split: split.rawValue, step: step, values: values) }
         catch { firstError = firstError ?? error }
     }
 

@@ -23,6 +23,7 @@ final class BatchWriter {
     private let insertVector: Statement
     private let insertEvalPoints: Statement
     private let insertCheckpoint: Statement
+    private let pruneCheckpoints: Statement
     private let insertEvent: Statement
     private let heartbeat: Statement
     /// How long a batch keeps retrying on SQLITE_BUSY before the error is surfaced.
@@ -45,8 +46,13 @@ final class BatchWriter {
         insertVector = try db.prepare("INSERT OR REPLACE INTO vectors(run_id, kind, split, step, data) VALUES (?, ?, ?, ?, ?)")
         insertEvalPoints = try db.prepare("INSERT OR REPLACE INTO eval_points(run_id, split, ids) VALUES (?, ?, ?)")
         insertCheckpoint = try db.prepare("""
-            INSERT OR REPLACE INTO checkpoints(run_id, step, parameters, optimizer_state, created_at)
-            VALUES (?, ?, ?, ?, ?)
+            INSERT OR REPLACE INTO checkpoints(run_id, step, parameters, optimizer_state, created_at, learner_state, lens_state)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """)
+        // checkpoint.keep: the newest `keep` checkpoints after step 0 stay; θ_0 (step 0) always does.
+        pruneCheckpoints = try db.prepare("""
+            DELETE FROM checkpoints WHERE run_id = ?1 AND step > 0 AND step NOT IN
+                (SELECT step FROM checkpoints WHERE run_id = ?1 AND step > 0 ORDER BY step DESC LIMIT ?2)
             """)
         insertEvent = try db.prepare("INSERT INTO events(run_id, step, time, kind, message) VALUES (?, ?, ?, ?, ?)")
         heartbeat = try db.prepare("""
@@ -73,6 +79,15 @@ final class BatchWriter {
                 if db.isInTransaction { try? rollback.execute() }
                 throw error
             }
+        }
+    }
+
+    /// Binds `value`'s bytes (or NULL) at `index` for the duration of `body`.
+    static func withOptionalBlob<T>(_ value: [T]?, _ statement: Statement, at index: Int32, _ body: () throws -> Void) throws {
+        guard let value else { statement.bindNull(at: index); try body(); return }
+        try value.withUnsafeBytes { bytes in
+            statement.bindBlob(bytes, at: index, copy: false)
+            try body()
         }
     }
 
@@ -183,17 +198,21 @@ final class BatchWriter {
             insertCheckpoint.bind(checkpoint.run, at: 1)
             insertCheckpoint.bind(checkpoint.step, at: 2)
             insertCheckpoint.bind(checkpoint.time, at: 5)
+            // Blobs are bound without copying, so the statement runs while they are in scope.
             try checkpoint.parameters.withUnsafeBytes { parameters in
                 insertCheckpoint.bindBlob(parameters, at: 3, copy: false)
-                if let state = checkpoint.optimizerState {
-                    try state.withUnsafeBytes { state in
-                        insertCheckpoint.bindBlob(state, at: 4, copy: false)
-                        try insertCheckpoint.execute()
+                try Self.withOptionalBlob(checkpoint.optimizerState, insertCheckpoint, at: 4) {
+                    try Self.withOptionalBlob(checkpoint.learnerState, insertCheckpoint, at: 6) {
+                        try Self.withOptionalBlob(checkpoint.lensState, insertCheckpoint, at: 7) {
+                            try insertCheckpoint.execute()
+                        }
                     }
-                } else {
-                    insertCheckpoint.bindNull(at: 4)
-                    try insertCheckpoint.execute()
                 }
+            }
+            if let keep = checkpoint.keep {
+                pruneCheckpoints.bind(checkpoint.run, at: 1)
+                pruneCheckpoints.bind(Int64(keep), at: 2)
+                try pruneCheckpoints.execute()
             }
         }
         for event in batch.events {

@@ -9,7 +9,13 @@ final class PendingBatch {
     typealias Scalar = tlens_scalar_row
     struct Vector { var run: Int64; var kind: String; var split: String; var step: Int64; var data: [Float] }
     struct EvalPoints { var run: Int64; var split: String; var ids: [Int32] }
-    struct Checkpoint { var run: Int64; var step: Int64; var parameters: [Float]; var optimizerState: [Float]?; var time: Double }
+    struct Checkpoint {
+        var run: Int64; var step: Int64; var parameters: [Float]; var optimizerState: [Float]?
+        var learnerState: [UInt8]?; var lensState: [UInt8]?
+        /// Checkpoints of the run after step 0 that survive this one (nil: keep all).
+        var keep: Int?
+        var time: Double
+    }
     struct Event { var run: Int64; var step: Int64?; var time: Double; var kind: String; var message: String }
 
     var scalars: [Scalar] = []

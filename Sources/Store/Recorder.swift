@@ -92,12 +92,13 @@ public final class Recorder {
                 }
                 try db.execute("""
                     INSERT INTO runs(uuid, name, sweep_id, parent_run_id, config_json, seed, status,
-                                     created_at, started_at, heartbeat_at, code_version, host, data_fingerprint)
-                    VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)
+                                     created_at, started_at, heartbeat_at, code_version, host, data_fingerprint, pid)
+                    VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)
                     """, [.text(uuid), info.name.map { .text($0) } ?? .null, sweepID.map { .integer($0) } ?? .null,
                           info.parentRunID.map { .integer($0) } ?? .null, .text(info.configJSON),
                           .integer(Int64(bitPattern: info.seed)), .real(now), .real(now), .real(now),
-                          .text(info.codeVersion), .text(info.host), .text(info.dataFingerprint)])
+                          .text(info.codeVersion), .text(info.host), .text(info.dataFingerprint),
+                          .integer(Int64(getpid()))])
                 let runID = db.lastInsertRowID
                 let param = try db.prepare("INSERT OR REPLACE INTO run_params(run_id, key, value, value_num) VALUES (?, ?, ?, ?)")
                 for (key, value) in info.params {

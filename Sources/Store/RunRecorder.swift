@@ -68,12 +68,18 @@ public final class RunRecorder {
         try recorder.queue.enqueue(bytes: kind.utf8.count + message.utf8.count + 64) { $0.events.append(event) }
     }
 
-    /// Enqueues a checkpoint: the flat parameter vector θ (docs/schema.md gives its layout) and
-    /// optionally the optimizer state, both copied.
-    public func checkpoint(step: Int, parameters: UnsafeBufferPointer<Float>, optimizerState: [Float]?) throws {
+    /// Enqueues a checkpoint of step `step`: the flat parameter vector θ (docs/schema.md gives its
+    /// layout), the optimizer state, and the learner's and the lens's state blobs (lens.md §11),
+    /// all copied. It commits in the same transaction as, or after, every row logged before it,
+    /// so a resumed run finds its rows up to `step`. `keep` prunes older checkpoints after step 0
+    /// in that transaction.
+    public func checkpoint(step: Int, parameters: UnsafeBufferPointer<Float>, optimizerState: [Float]?,
+                           learnerState: [UInt8]? = nil, lensState: [UInt8]? = nil, keep: Int? = nil) throws {
         let checkpoint = PendingBatch.Checkpoint(run: runID, step: Int64(step), parameters: Array(parameters),
-                                                 optimizerState: optimizerState, time: Date().timeIntervalSince1970)
-        let bytes = parameters.count * 4 + (optimizerState?.count ?? 0) * 4 + 64
+                                                 optimizerState: optimizerState, learnerState: learnerState,
+                                                 lensState: lensState, keep: keep, time: Date().timeIntervalSince1970)
+        let bytes = parameters.count * 4 + (optimizerState?.count ?? 0) * 4 + (learnerState?.count ?? 0)
+            + (lensState?.count ?? 0) + 64
         try recorder.queue.enqueue(bytes: bytes) { $0.checkpoints.append(checkpoint) }
     }
 

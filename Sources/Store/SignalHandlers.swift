@@ -8,9 +8,11 @@ extension Recorder {
     public final class SignalHandlers {
         let signals: [Int32]
         let onSignal: (Int32) -> Void
-        var seen: Set<Int32> = []
-        init(signals: [Int32], onSignal: @escaping (Int32) -> Void) {
+        let exitAfter: Int
+        var seen: [Int32: Int] = [:]
+        init(signals: [Int32], exitAfter: Int, onSignal: @escaping (Int32) -> Void) {
             self.signals = signals
+            self.exitAfter = exitAfter
             self.onSignal = onSignal
         }
         /// Stops calling this registration's callback.
@@ -23,17 +25,17 @@ extension Recorder {
 
     /// Turns SIGINT and SIGTERM into a call of `onSignal` (on a background queue) instead of
     /// killing the process, so the runner can stop its loop, `finish(status: .interrupted)`
-    /// (which flushes what is queued) and exit. A second signal of the same kind exits at once
-    /// with status 128 + signal, for a loop that does not stop.
+    /// (which flushes what is queued) and exit. The `exitAfter`-th signal of the same kind (the
+    /// second by default) exits at once with status 128 + signal, for a loop that does not stop.
     ///
     ///     let stop = StopFlag()   // any thread-safe flag the loop checks
     ///     Recorder.installSignalHandlers { _ in stop.set() }
     ///     while !stop.isSet { ... }
     ///     try run.finish(status: .interrupted, error: nil)
     @discardableResult
-    public static func installSignalHandlers(signals: [Int32] = [SIGINT, SIGTERM],
+    public static func installSignalHandlers(signals: [Int32] = [SIGINT, SIGTERM], exitAfter: Int = 2,
                                              onSignal: @escaping (Int32) -> Void) -> SignalHandlers {
-        let handlers = SignalHandlers(signals: signals, onSignal: onSignal)
+        let handlers = SignalHandlers(signals: signals, exitAfter: max(exitAfter, 1), onSignal: onSignal)
         SignalRegistry.lock.lock()
         defer { SignalRegistry.lock.unlock() }
         SignalRegistry.handlers.append(handlers)
@@ -64,11 +66,12 @@ enum SignalRegistry {
         let targets = handlers.filter { $0.signals.contains(number) }
         var callbacks: [(Int32) -> Void] = []
         for target in targets {
-            if target.seen.contains(number) {
+            let count = target.seen[number, default: 0] + 1
+            target.seen[number] = count
+            if count >= target.exitAfter {
                 lock.unlock()
                 exit(128 + number)
             }
-            target.seen.insert(number)
             callbacks.append(target.onSignal)
         }
         lock.unlock()

@@ -19,8 +19,12 @@ struct Train: ParsableCommand {
           tlens train --preset digits-3v5 --set optimizer.lr=0.01 --name slow
           tlens train --config run.json --db sweeps.sqlite --quiet
 
-        A run stopped by SIGINT or SIGTERM flushes what it recorded and ends as 'interrupted'; \
-        a NaN or infinite loss ends it as 'diverged' at that step, keeping what was recorded.
+        A run stopped by SIGINT or SIGTERM finishes its step, writes a checkpoint and ends as \
+        'interrupted' (continue it with tlens resume ID); a NaN or infinite loss ends it as \
+        'diverged' at that step, keeping what was recorded. Checkpoints are written every \
+        checkpoint.every steps (default: 5% of the run) and at least once a minute.
+
+        Exit codes: 0 completed, 1 error or refused, 3 diverged, 130 interrupted.
         """)
 
     @Option(name: .long, help: "Config file (YAML or JSON).")
@@ -47,16 +51,27 @@ struct Train: ParsableCommand {
     func run() throws {
         let outcome = try TrainCommand.train(configPath: config, preset: preset, overrides: overrides, name: name,
                                              databasePath: database.path, quiet: quiet)
-        print(outcome.uuid)
-        if outcome.status != .completed {
-            FileHandle.standardError.write("tlens: run \(outcome.uuid) \(outcome.status.rawValue): \(outcome.error ?? "")\n".data(using: .utf8)!)
-            if outcome.status == .interrupted { throw ExitCode(130) }
-        }
+        try TrainCommand.report(outcome)
     }
 }
 
-/// Shared by `train` and `demo`.
+/// Shared by `train`, `resume` and `demo`.
 enum TrainCommand {
+    /// A summary line on stderr, the integer run id alone on stdout (what every documented query
+    /// takes), and the exit code: 0 completed, 3 diverged, 130 interrupted.
+    static func report(_ outcome: TrainOutcome) throws {
+        var line = "tlens: run \(outcome.runID) \(outcome.status.rawValue) after \(outcome.stepsCompleted) steps (uuid \(outcome.uuid))"
+        if let error = outcome.error, outcome.status != .completed { line += ": \(error)" }
+        if outcome.status == .interrupted { line += "; resume with: tlens resume \(outcome.runID)" }
+        FileHandle.standardError.write((line + "\n").data(using: .utf8)!)
+        print(outcome.runID)
+        switch outcome.status {
+        case .interrupted: throw ExitCode(130)
+        case .diverged: throw ExitCode(3)
+        default: break
+        }
+    }
+
     static func train(configPath: String?, preset: String?, overrides: [String], name: String?,
                       databasePath: String, quiet: Bool) throws -> TrainOutcome {
         let text: String, source: String
@@ -76,22 +91,54 @@ enum TrainCommand {
         let prepared = try PreparedRun(config)          // validation done; nothing stored yet
         let recorder = try Recorder(path: databasePath)
         defer { try? recorder.close() }
-        // SIGINT/SIGTERM ask the loop to stop at the next step; the run is flushed and finished.
-        let handlers = Recorder.installSignalHandlers { _ in Trainer.stopRequested = true }
-        defer { handlers.cancel() }
-        let progress: TrainingProgress? = (quiet || isatty(STDERR_FILENO) == 0) ? nil : TerminalProgress()
-        return try Trainer(prepared).run(recorder: recorder, codeVersion: TLens.version, progress: progress)
+        return try StopOnSignal.during(quiet: quiet) { progress, started in
+            try Trainer(prepared).run(recorder: recorder, codeVersion: TLens.version, progress: progress, onStart: started)
+        }
     }
 }
 
-/// One self-overwriting line on stderr: step, loss, latest test metric, steps/s, ETA.
-final class TerminalProgress: TrainingProgress {
+/// SIGINT/SIGTERM during a run: the first prints one line at once and asks the loop to stop after
+/// the step in progress (which then writes its checkpoint and marks the run `interrupted`); a
+/// second only repeats that it is stopping, so an impatient Ctrl-C cannot leave the run
+/// `running`; a third exits at once (the run then reads as `crashed` and resumes from its newest
+/// checkpoint).
+enum StopOnSignal {
+    nonisolated(unsafe) static var runID: Int64 = 0
+    nonisolated(unsafe) static var signals = 0
+
+    static func during(quiet: Bool, _ body: (TrainingProgress?, (RunRecorder) -> Void) throws -> TrainOutcome) throws -> TrainOutcome {
+        let handlers = Recorder.installSignalHandlers(exitAfter: 3) { _ in
+            signals += 1
+            Trainer.stopRequested = true
+            let line = signals == 1
+                ? "\ntlens: stopping after step \(Trainer.currentStep); resume with: tlens resume \(runID)\n"
+                : "\ntlens: still stopping after step \(Trainer.currentStep) (writing its checkpoint); a third signal exits at once\n"
+            FileHandle.standardError.write(line.data(using: .utf8)!)
+        }
+        defer { handlers.cancel() }
+        let progress: TrainingProgress? = quiet ? nil : ProgressLine(terminal: isatty(STDERR_FILENO) != 0)
+        return try body(progress, { run in runID = run.runID })
+    }
+}
+
+/// Progress on stderr: on a terminal one self-overwriting line (at most 10 updates a second);
+/// elsewhere (logs, batch jobs) one full line every 5 seconds.
+final class ProgressLine: TrainingProgress {
+    let terminal: Bool
+    var lastPrint = Date.distantPast
+    var printed = false
+    init(terminal: Bool) { self.terminal = terminal }
+
     func update(step: Int, of total: Int, loss: Double, testMetric: (name: String, value: Double)?, stepsPerSecond: Double) {
+        let now = Date()
+        guard step == total || now.timeIntervalSince(lastPrint) >= (terminal ? 0.1 : 5) else { return }
+        lastPrint = now
+        printed = true
         let eta = stepsPerSecond > 0 ? Double(total - step) / stepsPerSecond : 0
         let metric = testMetric.map { "  \($0.name) " + String(format: "%.4g", $0.value) } ?? ""
-        let line = String(format: "\rstep %d/%d  loss %.4g", step, total, loss) + metric
-            + String(format: "  %.1f steps/s  ETA %.0fs   ", stepsPerSecond, eta)
-        FileHandle.standardError.write(line.data(using: .utf8)!)
+        let line = String(format: "step %d/%d  loss %.4g", step, total, loss) + metric
+            + String(format: "  %.1f steps/s  ETA %.0fs", stepsPerSecond, eta)
+        FileHandle.standardError.write(((terminal ? "\r" + line + "   " : line + "\n")).data(using: .utf8)!)
     }
-    func finish() { FileHandle.standardError.write("\n".data(using: .utf8)!) }
+    func finish() { if terminal && printed { FileHandle.standardError.write("\n".data(using: .utf8)!) } }
 }

@@ -53,7 +53,7 @@ final class KernelStatisticsTests: XCTestCase {
         XCTAssertLessThan(drift, 0.5)
 
         // grad_change/l at step 1 against step 0 (§7), from the layer's block of Jacobian columns.
-        let j1 = loop.parameters.array.withUnsafeBufferPointer { jacobianRows(model: model, xTrain, parameters: $0.baseAddress!) }
+        let j1 = loop.learner.parameterArray.withUnsafeBufferPointer { jacobianRows(model: model, xTrain, parameters: $0.baseAddress!) }
         for (l, layer) in model.layers.enumerated() {
             var total = 0.0
             for i in 0..<train.count {

@@ -23,7 +23,7 @@ final class TelescopingInvariantTests: XCTestCase {
             for i in 0..<b { for c in 0..<C { residuals[i, c] = f[i, c] - yb[i, c] } }
             let gradient = FloatBuffer(count: net.parameterCount), update = FloatBuffer(count: net.parameterCount)
             net.vjp(seeds: seeds, parameters: θ.base, into: gradient.base, beta: 0)
-            let opt = try OptimizerSpec(kind: .sgd, lr: γ, weightDecay: λ).makeOptimizer(parameterCount: net.parameterCount)
+            let opt = try OptimizerSpec(kind: .sgd, lr: Double(γ), weightDecay: λ).makeOptimizer(parameterCount: net.parameterCount)
             opt.proposeUpdate(parameters: θ.base, gradient: gradient.base, update: update.base, step: 1)
             let jvpIncrement = net.jvp(x, parameters: θ.base, direction: update.base).tangent.copied()
             let decayTerm = net.jvp(x, parameters: θ.base, direction: θ.base).tangent.copied()   // J(x) θ

@@ -2,6 +2,7 @@ import XCTest
 import Foundation
 import Linalg
 import Data
+import Learning
 @testable import Nets
 
 final class TrainingTests: XCTestCase {
@@ -23,31 +24,89 @@ final class TrainingTests: XCTestCase {
         return (x, y)
     }
 
-    func makeTrainer(seed: UInt64, steps: Int = 300) -> Trainer {
-        Trainer(model: MLP(MLPSpec(inputDimension: 8, hidden: [64], outputDimension: 1, activation: .relu)),
-                loss: .mse, optimizer: OptimizerSpec(kind: .sgd, lr: 0.05, momentum: 0.9),
-                batchSize: 32, steps: steps, seed: seed)
+    func makeLearner(_ x: Matrix, _ y: Matrix, seed: UInt64, initialParameters: [Float]? = nil) throws -> MLPLearner {
+        try MLPLearner(model: MLP(MLPSpec(inputDimension: 8, hidden: [64], outputDimension: 1, activation: .relu)),
+                       loss: .mse, optimizer: OptimizerSpec(kind: .sgd, lr: 0.05, momentum: 0.9),
+                       trainX: x, trainY: y, batchSize: 32, seed: seed, initialParameters: initialParameters)
     }
 
     func testSameSeedTrainsBitIdenticallyAndAnotherSeedDiffers() throws {
         let (x, y) = moons(256, seed: 1)
-        let a = try makeTrainer(seed: 5, steps: 50).train(features: x, targets: y)
-        let b = try makeTrainer(seed: 5, steps: 50).train(features: x, targets: y)
-        let c = try makeTrainer(seed: 6, steps: 50).train(features: x, targets: y)
+        let a = try train(makeLearner(x, y, seed: 5), steps: 50)
+        let b = try train(makeLearner(x, y, seed: 5), steps: 50)
+        let c = try train(makeLearner(x, y, seed: 6), steps: 50)
         XCTAssertEqual(a.map(\.bitPattern), b.map(\.bitPattern))
         XCTAssertNotEqual(a, c)
         // Same θ_0, different data order only: still differs.
-        let θ0 = makeTrainer(seed: 5).model.initialParameters(seed: 5)
-        let d = try makeTrainer(seed: 7, steps: 50).train(features: x, targets: y, initialParameters: θ0)
+        let θ0 = try makeLearner(x, y, seed: 5).mlp.initialParameters(seed: 5)
+        let d = try train(makeLearner(x, y, seed: 7, initialParameters: θ0), steps: 50)
         XCTAssertNotEqual(a, d)
+    }
+
+    func train(_ learner: MLPLearner, steps: Int) -> [Float] {
+        for _ in 0..<steps { _ = learner.step() }
+        return learner.parameterArray
+    }
+
+    func predict(_ learner: MLPLearner, _ x: Matrix) -> Matrix {
+        let out = Matrix(rows: x.rows, cols: learner.outputDimension)
+        learner.predict(x, into: out)
+        return out
+    }
+
+    func testStateRoundTripContinuesBitIdentically() throws {
+        // export → import → export gives the same bytes, and a learner restored at step 20
+        // continues exactly as one that never stopped (lens.md §11).
+        let (x, y) = moons(256, seed: 1)
+        let straight = try makeLearner(x, y, seed: 5)
+        for _ in 0..<20 { _ = straight.step() }
+        let blob = straight.exportState()
+        let restored = try makeLearner(x, y, seed: 5)
+        try restored.importState(blob)
+        XCTAssertEqual(restored.exportState(), blob)
+        XCTAssertEqual(train(restored, steps: 30).map(\.bitPattern), train(straight, steps: 30).map(\.bitPattern))
+        // Adam's buffers too.
+        let adam = try MLPLearner(model: MLP(MLPSpec(inputDimension: 8, hidden: [16], outputDimension: 1)), loss: .mse,
+                                  optimizer: OptimizerSpec(kind: .adamw, lr: 0.01, weightDecay: 0.01), trainX: x, trainY: y,
+                                  batchSize: 24, seed: 2)
+        for _ in 0..<15 { _ = adam.step() }
+        let adamBlob = adam.exportState()
+        let adam2 = try MLPLearner(model: MLP(MLPSpec(inputDimension: 8, hidden: [16], outputDimension: 1)), loss: .mse,
+                                   optimizer: OptimizerSpec(kind: .adamw, lr: 0.01, weightDecay: 0.01), trainX: x, trainY: y,
+                                   batchSize: 24, seed: 2)
+        try adam2.importState(adamBlob)
+        XCTAssertEqual(train(adam2, steps: 25).map(\.bitPattern), train(adam, steps: 25).map(\.bitPattern))
+    }
+
+    func testWrongStateBlobsAreRefusedWithAClearError() throws {
+        let (x, y) = moons(64, seed: 1)
+        let learner = try makeLearner(x, y, seed: 5)
+        let blob = learner.exportState()
+        func message(_ bytes: [UInt8]) -> String {
+            do { try learner.importState(bytes); return "accepted" } catch { return "\(error)" }
+        }
+        XCTAssertTrue(message(Array(blob.prefix(blob.count - 3))).contains("truncated"), message(Array(blob.prefix(blob.count - 3))))
+        var version = blob; version[8] = 9
+        XCTAssertTrue(message(version).contains("layout version 9"), message(version))
+        var kind = blob; kind[4] = UInt8(ascii: "X")
+        XCTAssertTrue(message(kind).contains("not MLPL"), message(kind))
+        XCTAssertTrue(message(blob + [0]).contains("trailing"), message(blob + [0]))
+        XCTAssertTrue(message([1, 2, 3]).contains("not a tlens state blob"))
+        // A blob from a model of another size.
+        let other = try MLPLearner(model: MLP(MLPSpec(inputDimension: 8, hidden: [65], outputDimension: 1)), loss: .mse,
+                                   optimizer: OptimizerSpec(lr: 0.05), trainX: x, trainY: y, batchSize: 32, seed: 5)
+        XCTAssertTrue(message(other.exportState()).contains("θ holds"), message(other.exportState()))
+        // Nothing half-imported: the learner still continues from where it was.
+        XCTAssertEqual(learner.stepsTaken, 0)
+        XCTAssertEqual(learner.exportState(), blob)
     }
 
     func testSmallMLPLearnsSyntheticMoons() throws {
         let train = moons(512, seed: 1), test = moons(512, seed: 2)
-        let trainer = makeTrainer(seed: 0, steps: 600)
+        let learner = try makeLearner(train.x, train.y, seed: 0)
         var losses: [Double] = []
-        let θ = try trainer.train(features: train.x, targets: train.y) { _, l in losses.append(l) }
-        let accuracy = Metrics.accuracy(outputs: trainer.predict(test.x, parameters: θ), targets: test.y)
+        for _ in 0..<600 { losses.append(learner.step().batchLoss) }
+        let accuracy = Metrics.accuracy(outputs: predict(learner, test.x), targets: test.y)
         XCTAssertGreaterThanOrEqual(accuracy, 0.95, "test accuracy \(accuracy)")
         XCTAssertLessThan(losses.suffix(50).reduce(0, +) / 50, losses.prefix(10).reduce(0, +) / 10)
     }
@@ -66,11 +125,11 @@ final class TrainingTests: XCTestCase {
             return (x, y)
         }
         let (x, y) = sample(300), (xt, yt) = sample(300)
-        let trainer = Trainer(model: MLP(MLPSpec(inputDimension: 2, hidden: [32], outputDimension: 3, activation: .tanh)),
-                              loss: .crossEntropy, optimizer: OptimizerSpec(kind: .adam, lr: 0.01),
-                              batchSize: 30, steps: 300, seed: 0)
-        let θ = try trainer.train(features: x, targets: y)
-        XCTAssertGreaterThanOrEqual(Metrics.accuracy(outputs: trainer.predict(xt, parameters: θ), targets: yt), 0.95)
+        let learner = try MLPLearner(model: MLP(MLPSpec(inputDimension: 2, hidden: [32], outputDimension: 3, activation: .tanh)),
+                                     loss: .crossEntropy, optimizer: OptimizerSpec(kind: .adam, lr: 0.01),
+                                     trainX: x, trainY: y, batchSize: 30, seed: 0)
+        _ = train(learner, steps: 300)
+        XCTAssertGreaterThanOrEqual(Metrics.accuracy(outputs: predict(learner, xt), targets: yt), 0.95)
     }
 
     func testDigits3vs5ReachesNinetyFivePercent() throws {
@@ -80,11 +139,12 @@ final class TrainingTests: XCTestCase {
             (Matrix(rows: d.count, cols: d.dimension, values: d.features), Matrix(rows: d.count, cols: 1, values: d.targets))
         }
         let (x, y) = matrices(split.train), (xt, yt) = matrices(split.test)
-        let trainer = Trainer(model: MLP(MLPSpec(inputDimension: 64, hidden: [64], outputDimension: 1)),
-                              loss: .mse, optimizer: OptimizerSpec(kind: .sgd, lr: 0.02), batchSize: 32, steps: 300, seed: 0)
+        let learner = try MLPLearner(model: MLP(MLPSpec(inputDimension: 64, hidden: [64], outputDimension: 1)),
+                                     loss: .mse, optimizer: OptimizerSpec(kind: .sgd, lr: 0.02), trainX: x, trainY: y,
+                                     batchSize: 32, seed: 0)
         let start = Date()
-        let θ = try trainer.train(features: x, targets: y)
-        let accuracy = Metrics.accuracy(outputs: trainer.predict(xt, parameters: θ), targets: yt)
+        _ = train(learner, steps: 300)
+        let accuracy = Metrics.accuracy(outputs: predict(learner, xt), targets: yt)
         XCTAssertGreaterThanOrEqual(accuracy, 0.95, "test accuracy \(accuracy) on \(split.test.count) digits")
         XCTAssertLessThan(Date().timeIntervalSince(start), 30, "a few seconds, even in a debug build")
     }
