@@ -33,8 +33,8 @@ public struct StoreBenchmarkResult: Codable {
 /// first `steps × keys` scalars (step-major, as a training loop logs them), then `vectors`
 /// float32 vectors of `vectorLength` (cycling kinds pred/tel/lin/kwn and splits train/test).
 /// Each phase is timed from its first `log` to the end of the `flush` that commits it (committed
-/// = in the WAL; a background thread checkpoints into the database file meanwhile); the final
-/// checkpoint at close is timed separately.
+/// = in the WAL; a background thread WAL-checkpoints into the database file meanwhile); the final
+/// WAL checkpoint at close is timed separately.
 ///
 ///     let result = try StoreBenchmark.run()
 ///     print(result.scalarPointsPerSecond, result.vectorMBPerSecond, result.overhead)
