@@ -22,15 +22,15 @@ let package = Package(
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "CVecSQL", cSettings: [.define("SQLITE_CORE"), .unsafeFlags(["-O2"])]),
         .target(name: "TLensVecExtension", cSettings: [.unsafeFlags(["-O2"])]),
-        .executableTarget(name: "EmbedSQLTool", swiftSettings: v5),
-        .plugin(name: "EmbedSQL", capability: .buildTool(), dependencies: ["EmbedSQLTool"]),
+        .executableTarget(name: "EmbedResourcesTool", swiftSettings: v5),
+        .plugin(name: "EmbedResources", capability: .buildTool(), dependencies: ["EmbedResourcesTool"]),
 
-        .target(name: "Store", dependencies: ["CSQLite", "CVecSQL"], swiftSettings: v5, plugins: ["EmbedSQL"]),
+        .target(name: "Store", dependencies: ["CSQLite", "CVecSQL"], swiftSettings: v5, plugins: ["EmbedResources"]),
         .target(name: "Linalg", dependencies: ["CDNNL"], swiftSettings: v5),
         .target(name: "Nets", dependencies: ["Linalg"], swiftSettings: v5),
-        .target(name: "Data", dependencies: ["Linalg", "CZlib"], swiftSettings: v5),
+        .target(name: "Data", dependencies: ["Linalg", "CZlib"], swiftSettings: v5, plugins: ["EmbedResources"]),
         .target(name: "Lens", dependencies: ["Nets", "Linalg", "Data"], swiftSettings: v5),
-        .target(name: "Runner", dependencies: ["Lens", "Nets", "Data", "Store", .product(name: "Yams", package: "Yams")], swiftSettings: v5, plugins: ["EmbedSQL"]),
+        .target(name: "Runner", dependencies: ["Lens", "Nets", "Data", "Store", .product(name: "Yams", package: "Yams")], swiftSettings: v5, plugins: ["EmbedResources"]),
         // A recording process the Store tests SIGKILL and run two at a time on one file.
         .executableTarget(name: "StoreChild", dependencies: ["Store"], swiftSettings: v5),
         .executableTarget(name: "tlens", dependencies: [
