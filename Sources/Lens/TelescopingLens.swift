@@ -2,7 +2,7 @@ import Linalg
 import Nets
 
 /// Watches a training run step by step and records what the telescoping lens sees
-/// (telescoping.md §2–§8): the network's predictions, the telescoping model
+/// (lens.md §2–§8): the network's predictions, the telescoping model
 /// `f̃_t = f̃_{t-1} + J_{t-1}Δθ_t`, the linearized baseline `f_lin,t = f_0 + J_0(θ_t − θ_0)`, kernel
 /// statistics, gradient summaries and the smoother's effective parameters.
 ///
@@ -116,7 +116,7 @@ public final class TelescopingLens {
         }
         smootherTestRows = n..<(n + testCount)
 
-        // Kernel path (telescoping.md §5).
+        // Kernel path (lens.md §5).
         let useGram = factorized != nil && !options.optimizerIsPreconditioned
         let explicitBytes = 4.0 * Double(kernelX.rows * outputs) * Double(parameterCount)
         switch options.kernelPath {
@@ -133,7 +133,7 @@ public final class TelescopingLens {
             else { kernelPath = VJPJVPKernel(model: model) }
         }
 
-        // Smoother engine (telescoping.md §8); f_{θ_0} over U seeds its shadow trajectory.
+        // Smoother engine (lens.md §8); f_{θ_0} over U seeds its shadow trajectory.
         if smootherOn {
             let f0 = model.forward(kernelX, parameters: θ0).copied()
             if options.smoother == .exact && options.optimizerIsPlainSGD {

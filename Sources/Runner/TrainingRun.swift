@@ -20,7 +20,7 @@ public protocol TrainingProgress: AnyObject {
     func finish()
 }
 
-/// The step loop of docs/architecture.md ("Data flow of one step"): batch → forward/backward at
+/// The step loop (docs/lens.md §0, §2): batch → forward/backward at
 /// θ_{t-1} → the optimizer proposes Δθ_t → the lens's pass at θ_{t-1} → θ_t = θ_{t-1} + Δθ_t.
 /// It knows nothing of storage: whatever the lens sees goes to its sink.
 public final class TrainingLoop {

@@ -22,7 +22,7 @@ public struct StoreBenchmarkResult: Codable {
     /// Database bytes per payload byte (1.0 would be no overhead at all).
     public var overhead: Double { Double(databaseBytes) / Double(payloadBytes) }
 
-    /// The goals for a 2-core machine, from the store's design brief.
+    /// The goals for a 2-core machine, set for the store.
     public static let scalarGoal = 1_000_000.0, vectorGoal = 200.0, overheadGoal = 1.3
     public var meetsGoals: Bool {
         scalarPointsPerSecond >= Self.scalarGoal && vectorMBPerSecond >= Self.vectorGoal && overhead < Self.overheadGoal
