@@ -1,7 +1,7 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-// Layers of docs/architecture.md, one module each; dependencies point downward only.
+// One module per layer (README.md, "Layout"); dependencies point downward only.
 let v5: [SwiftSetting] = [.swiftLanguageMode(.v5), .unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
 
 let package = Package(
@@ -22,16 +22,16 @@ let package = Package(
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "CVecSQL", cSettings: [.define("SQLITE_CORE"), .unsafeFlags(["-O2"])]),
         .target(name: "TLensVecExtension", cSettings: [.unsafeFlags(["-O2"])]),
-        .executableTarget(name: "EmbedSQLTool", swiftSettings: v5),
-        .plugin(name: "EmbedSQL", capability: .buildTool(), dependencies: ["EmbedSQLTool"]),
+        .executableTarget(name: "EmbedResourcesTool", swiftSettings: v5),
+        .plugin(name: "EmbedResources", capability: .buildTool(), dependencies: ["EmbedResourcesTool"]),
 
-        .target(name: "Store", dependencies: ["CSQLite", "CVecSQL"], swiftSettings: v5, plugins: ["EmbedSQL"]),
+        .target(name: "Store", dependencies: ["CSQLite", "CVecSQL"], swiftSettings: v5, plugins: ["EmbedResources"]),
         .target(name: "Linalg", dependencies: ["CDNNL"], swiftSettings: v5),
         .target(name: "Learning", dependencies: ["Linalg"], swiftSettings: v5),
         .target(name: "Nets", dependencies: ["Linalg", "Learning"], swiftSettings: v5),
-        .target(name: "Data", dependencies: ["Linalg", "CZlib"], swiftSettings: v5),
+        .target(name: "Data", dependencies: ["Linalg", "CZlib"], swiftSettings: v5, plugins: ["EmbedResources"]),
         .target(name: "Lens", dependencies: ["Learning", "Nets", "Linalg", "Data"], swiftSettings: v5),
-        .target(name: "Runner", dependencies: ["Learning", "Lens", "Nets", "Data", "Store", .product(name: "Yams", package: "Yams")], swiftSettings: v5, plugins: ["EmbedSQL"]),
+        .target(name: "Runner", dependencies: ["Learning", "Lens", "Nets", "Data", "Store", .product(name: "Yams", package: "Yams")], swiftSettings: v5, plugins: ["EmbedResources"]),
         // A recording process the Store tests SIGKILL and run two at a time on one file.
         .executableTarget(name: "StoreChild", dependencies: ["Store"], swiftSettings: v5),
         .executableTarget(name: "tlens", dependencies: [

@@ -1,6 +1,7 @@
 import Foundation
 
-/// The data sets shipped with tlens (data/*.csv.gz, embedded by data/embed.sh).
+/// The data sets shipped with tlens (data/*.csv.gz, embedded at build time by the EmbedResources
+/// plugin as `EmbeddedData`).
 public enum BuiltinData {
     /// The exact bytes of the embedded copy of `data/NAME` (for checking against the folder).
     static func embeddedFile(_ name: String) -> [UInt8]? {

@@ -95,7 +95,7 @@ public enum Generators {
     /// y = w·x + Σ u_j sin(x_j) + tanh(x_1 x_2) with w, u ~ N(0, 1/d), noise on train only.
     /// `round(irregularFraction · nTest)` test points (chosen on stream `.other`) get one
     /// innovation e_j replaced by ±(shift + |e_j|), which the AR(1) carries along the following
-    /// features: far out along a heavy-tailed direction (telescoping.md §10 irregularity).
+    /// features: far out along a heavy-tailed direction (lens.md §10 irregularity).
     public static func tabular(nTrain: Int, nTest: Int, dimension d: Int, df: Double, correlation rho: Double,
                                noise: Double, irregularFraction: Double, irregularShift: Double,
                                seed: UInt64) -> DataSplit {

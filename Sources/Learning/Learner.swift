@@ -1,6 +1,6 @@
 import Linalg
 
-/// What trains (docs/architecture.md, "Learner and Lens"). A learner owns everything that
+/// What trains (lens.md §11). A learner owns everything that
 /// decides its future — parameters or trees, optimizer buffers and counters, every random
 /// stream, the epoch permutation and cursor, the schedule position — and exports and imports it
 /// as one versioned blob (lens.md §11), so a run resumed from a checkpoint continues exactly.

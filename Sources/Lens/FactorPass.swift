@@ -1,7 +1,7 @@
 import Linalg
 import Nets
 
-/// Predictions and Jacobian-vector products read off layer factors (telescoping.md §5):
+/// Predictions and Jacobian-vector products read off layer factors (lens.md §5):
 /// `f(x) = s_L W_L h_{L-1}(x) + β b_L` and
 /// `J(x)v = Σ_l Σ_k δ_{l,c}(x)_k · (s_l V_l h_{l-1}(x) + β v_{b,l})_k`,
 /// one GEMM per layer, so a step that needs the factors anyway gets its forward+JVP pass for

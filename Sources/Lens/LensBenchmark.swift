@@ -4,7 +4,8 @@ import Linalg
 import Nets
 
 /// `tlens bench lens`: the lens's costs on the MLP [64, 512, 512, 1], each taken against a
-/// baseline measured in the same run (docs/style.md: ratios, not absolute times).
+/// baseline measured in the same run (ratios, not absolute times, and no figures from other
+/// machines or libraries).
 public enum LensBenchmark {
     public struct Result: Sendable {
         public var gramMilliseconds: Double

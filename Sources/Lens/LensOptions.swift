@@ -1,6 +1,6 @@
 import Linalg
 
-/// How Ŝ is computed (telescoping.md §8).
+/// How Ŝ is computed (lens.md §8).
 public enum SmootherMode: String, CaseIterable, Sendable {
     /// Ŝ itself: kernel products for plain SGD, unit label directions otherwise.
     case exact
@@ -9,7 +9,7 @@ public enum SmootherMode: String, CaseIterable, Sendable {
     case off
 }
 
-/// Which tangent-kernel path to use (telescoping.md §5).
+/// Which tangent-kernel path to use (lens.md §5).
 public enum KernelPathChoice: String, CaseIterable, Sendable {
     /// Layer Gram matrices when the model factorizes and there is no preconditioner; explicit
     /// Jacobian rows when they fit the memory budget; VJP/JVP columns otherwise.
@@ -32,7 +32,7 @@ public struct LensOptions: Sendable {
     public var probes = 32
     /// Exact smoothers that would need more than this are refused at validation.
     public var memoryBudgetBytes = 4.0 * 1024 * 1024 * 1024
-    /// t' of `grad_change/l = Γ_l(t, t')` (telescoping.md §7).
+    /// t' of `grad_change/l = Γ_l(t, t')` (lens.md §7).
     public var gradReferenceStep = 0
     /// Steps the run will take, so the last one is always recorded.
     public var totalSteps = 0
@@ -61,7 +61,7 @@ public struct LensProblem {
     }
 }
 
-/// Per-point vector kinds and splits (docs/architecture.md, canonical names).
+/// Per-point vector kinds and splits (docs/metrics.md).
 public enum VectorKind: String, Sendable { case pred, tel, lin, kwn }
 public enum Split: String, Sendable { case train, test }
 

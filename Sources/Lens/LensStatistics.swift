@@ -1,10 +1,10 @@
 import Linalg
 import Nets
 
-/// What the lens records about kernels and gradients (telescoping.md §6, §7), and the metrics it
+/// What the lens records about kernels and gradients (lens.md §6, §7), and the metrics it
 /// computes over prediction matrices.
 extension JacobianInstrument {
-    /// telescoping.md §6, against the train reference set R. `toReference` is K(U, R).
+    /// lens.md §6, against the train reference set R. `toReference` is K(U, R).
     func recordKernelStatistics(step s: Int, operand: KernelOperand, path: TangentKernelPath, toReference: Matrix?) {
         let c = outputs, k = keys
         let n = Double(problem.trainX.rows), r = points.uOfReference.count
@@ -51,7 +51,7 @@ extension JacobianInstrument {
         previousReferenceKernel = kRR
     }
 
-    /// Γ_l(s, t') on the reference set from layer factors (telescoping.md §7):
+    /// Γ_l(s, t') on the reference set from layer factors (lens.md §7):
     /// ‖u vᵀ − u' v'ᵀ‖²_F = ‖u‖²‖v‖² + ‖u'‖²‖v'‖² − 2(u·u')(v·v'), plus the bias rows β²‖δ − δ'‖².
     func recordGradientChange(step s: Int, parameters θ: UnsafePointer<Float>, operand: KernelOperand?) {
         guard let factorized, !problem.reference.isEmpty, s >= options.gradReferenceStep else { return }
@@ -88,7 +88,7 @@ extension JacobianInstrument {
         }
     }
 
-    /// telescoping.md §7, per layer: ‖∇W_l‖, ‖∇b_l‖, ‖Δθ_l‖, ‖θ_{t,l}‖, their ratio, mean P_t.
+    /// lens.md §7, per layer: ‖∇W_l‖, ‖∇b_l‖, ‖Δθ_l‖, ‖θ_{t,l}‖, their ratio, mean P_t.
     func recordGradientSummaries(step t: Int, parameters θ: UnsafePointer<Float>, update Δθ: UnsafePointer<Float>,
                                  gradient: UnsafePointer<Float>) {
         let p = optimizer.preconditioner

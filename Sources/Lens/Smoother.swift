@@ -36,7 +36,7 @@ public enum SmootherEngineChoice: Equatable {
     }
 }
 
-/// The smoother Ŝ_t and the effective number of parameters it implies (telescoping.md §8).
+/// The smoother Ŝ_t and the effective number of parameters it implies (lens.md §8).
 ///
 /// Both engines carry, over the smoother points `U` (every training point first, in training
 /// order, then the test evaluation points), the label-linear part of the telescoping model with
@@ -58,7 +58,7 @@ public protocol SmootherEngine: AnyObject {
     func importState(from r: inout StateReader) throws
 }
 
-/// Exact Ŝ for plain SGD through kernel matrix products (telescoping.md §8):
+/// Exact Ŝ for plain SGD through kernel matrix products (lens.md §8):
 /// `Ŝ_t(U) = Ŝ_{t-1}(U) − (γ/b) K_t(U, B) (Ŝ_{t-1}(B) − E_B)`, cost `O(|U|·b·n·C³)` per step.
 public final class KernelSmoother: SmootherEngine {
     let n: Int, c: Int, u: Int
@@ -129,7 +129,7 @@ public final class KernelSmoother: SmootherEngine {
     public func smootherRows(_ row: Int) -> Matrix { smoother.rows((row * c)..<((row + 1) * c)) }
 }
 
-/// The label-sensitivity engine (telescoping.md §8, tlens): per label direction z it carries
+/// The label-sensitivity engine (lens.md §8, tlens): per label direction z it carries
 /// `u_t = Ŝ_t z` over U, the parameter sensitivity `q_t = (dθ_t/dY) z` and the optimizer's
 /// buffers for it, for any optimizer and any model. Unit directions give Ŝ exactly; Rademacher
 /// directions give unbiased estimates of `p` with a standard error.

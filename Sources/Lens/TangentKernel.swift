@@ -7,7 +7,7 @@ public protocol KernelOperand: AnyObject {
     var pointCount: Int { get }
 }
 
-/// The empirical tangent kernel `K(x, x') = J(x) P J(x')ᵀ ∈ R^{C×C}` (telescoping.md §4), with
+/// The empirical tangent kernel `K(x, x') = J(x) P J(x')ᵀ ∈ R^{C×C}` (lens.md §4), with
 /// `P` the optimizer's diagonal preconditioner (identity for SGD). Three paths share this
 /// interface: layer Gram matrices (§5), explicit Jacobian rows, and VJP/JVP columns.
 ///
@@ -18,7 +18,7 @@ public protocol TangentKernelPath: AnyObject {
     func prepare(_ x: Matrix, parameters θ: UnsafePointer<Float>, preconditioner: UnsafePointer<Float>?) -> KernelOperand
     /// `K(A[rowsA], B[rowsB])` into `out`; nil rows mean every point.
     func kernel(_ a: KernelOperand, rows rowsA: [Int]?, _ b: KernelOperand, rows rowsB: [Int]?, into out: Matrix)
-    /// `tr K(x, x) = ‖J(x)‖²_P` per point (telescoping.md §6, `ktrace`).
+    /// `tr K(x, x) = ‖J(x)‖²_P` per point (lens.md §6, `ktrace`).
     func traces(_ a: KernelOperand) -> [Double]
 }
 
@@ -31,7 +31,7 @@ extension TangentKernelPath {
     }
 }
 
-// MARK: - Layer-Gram path (telescoping.md §5)
+// MARK: - Layer-Gram path (lens.md §5)
 
 /// Per-layer factors of a point set at one θ. Deltas are kept output-major, as the model's one
 /// backward pass for all C outputs produced them: layer l's block is `(C·m) × d_l` with output
@@ -82,7 +82,7 @@ public final class LayerFactorOperand: KernelOperand {
 
 /// `K(x,x')_{cc'} = Σ_l (δ_{l,c}(x)·δ_{l,c'}(x')) (h_{l-1}(x)·h_{l-1}(x') + β_l²)`: a sum over
 /// layers of Hadamard products of Gram matrices, each a single GEMM, with no per-example
-/// gradients (telescoping.md §5). Valid only without a preconditioner.
+/// gradients (lens.md §5). Valid only without a preconditioner.
 public final class LayerGramKernel: TangentKernelPath {
     public let name = "layer_gram"
     let model: LayerFactorizedModel
@@ -93,7 +93,7 @@ public final class LayerGramKernel: TangentKernelPath {
     public init(model: LayerFactorizedModel, transient: Bool = false) { self.model = model; self.transient = transient }
 
     public func prepare(_ x: Matrix, parameters θ: UnsafePointer<Float>, preconditioner: UnsafePointer<Float>?) -> KernelOperand {
-        precondition(preconditioner == nil, "the layer-Gram kernel has no preconditioned form (telescoping.md §5)")
+        precondition(preconditioner == nil, "the layer-Gram kernel has no preconditioned form (lens.md §5)")
         let factors = transient ? model.transientKernelFactors(x, parameters: θ) : model.kernelFactors(x, parameters: θ)
         return LayerFactorOperand(factors, pointCount: x.rows, outputs: model.outputDimension)
     }
@@ -202,7 +202,7 @@ public final class JacobianOperand: KernelOperand {
 }
 
 /// Forms per-example Jacobian rows by one VJP per point and output, then `J P J'ᵀ` by GEMM.
-/// Cost `O(m·C·P)` memory: for small problems, and for any preconditioner (telescoping.md §5).
+/// Cost `O(m·C·P)` memory: for small problems, and for any preconditioner (lens.md §5).
 public final class ExplicitJacobianKernel: TangentKernelPath {
     public let name = "explicit"
     let model: DifferentiableModel

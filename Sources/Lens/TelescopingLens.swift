@@ -2,7 +2,7 @@ import Learning
 import Linalg
 import Nets
 
-/// The lens core (docs/architecture.md, "Learner and Lens"): watches a learner step by step and
+/// The lens core (lens.md §11): watches a learner step by step and
 /// records what the telescoping lens sees (lens.md §2–§8) — the learner's predictions, the
 /// telescoping model `f̃_t = f̃_{t-1} + Δf̃_t` accumulated from the step increments, the
 /// linearized baseline where the learner has one, and the smoother's effective parameters.

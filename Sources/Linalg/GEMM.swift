@@ -42,7 +42,7 @@ public enum GEMMCounter {
     nonisolated(unsafe) public static var flops: Double = 0
 }
 
-/// `C ← α·op(A)·op(B) + β·C`, every matrix product in tlens goes through here (docs/architecture.md:
+/// `C ← α·op(A)·op(B) + β·C`, every matrix product in tlens goes through here (by design:
 /// one GEMM backend, oneDNN's `dnnl_sgemm`, row-major). Transposes are flags; nothing is copied.
 public func gemm(_ a: Matrix, transposeA: Bool = false,
                  _ b: Matrix, transposeB: Bool = false,

@@ -1,5 +1,5 @@
 /// Owned float32 storage, 64-byte aligned, zero-filled. A class so that workspaces are shared,
-/// never copied: the step loop reuses the same buffers (docs/style.md, "no hidden allocation").
+/// never copied: the step loop reuses the same buffers (no hidden allocation).
 public final class FloatBuffer: @unchecked Sendable {
     public let count: Int
     public let base: UnsafeMutablePointer<Float>

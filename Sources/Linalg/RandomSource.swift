@@ -78,7 +78,7 @@ public struct RandomSource: Sendable {
         }
     }
 
-    /// ±1 with equal probability (Rademacher probes, telescoping.md §8).
+    /// ±1 with equal probability (Rademacher probes, lens.md §8).
     public mutating func rademacher() -> Float { (nextUInt32() & 1) == 0 ? -1 : 1 }
 
     /// Fisher–Yates shuffle.

@@ -4,7 +4,7 @@ import Glibc
 import Darwin
 #endif
 
-/// Hidden-layer non-linearity φ of an MLP (telescoping.md §5: `h_l = φ(z_l)`).
+/// Hidden-layer non-linearity φ of an MLP (lens.md §5: `h_l = φ(z_l)`).
 ///
 /// `gelu` is the tanh approximation of Hendrycks & Gimpel (the one JAX's `jax.nn.gelu` uses by
 /// default): `φ(z) = ½ z (1 + tanh(√(2/π)(z + 0.044715 z³)))`. `quadratic` is `φ(z) = z²`.
@@ -44,7 +44,7 @@ extension Activation {
         }
     }
 
-    /// One fused pass for forward+JVP: `h ← φ(z)` and `ḣ ← φ'(z) ⊙ ż` (telescoping.md §2).
+    /// One fused pass for forward+JVP: `h ← φ(z)` and `ḣ ← φ'(z) ⊙ ż` (lens.md §2).
     /// `hDot` may alias `zDot`.
     public func applyWithTangent(_ n: Int, _ z: UnsafePointer<Float>, _ zDot: UnsafePointer<Float>,
                                  _ h: UnsafeMutablePointer<Float>, _ hDot: UnsafeMutablePointer<Float>) {

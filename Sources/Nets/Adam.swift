@@ -13,7 +13,7 @@ import Darwin
 ///     P_t = 1/(√(v/(1−β2^k)) + ε)                         (ε outside the square root)
 ///     Δθ = −γ_t (P_t ⊙ m/(1−β1^k) + λθ_{t-1} for AdamW)   (decoupled: θ ← θ − γλθ)
 ///
-/// which is telescoping.md §4's `Δθ_t = −γ_t (P_t m̂_t + λ_dec θ_{t-1})`.
+/// which is lens.md §4's `Δθ_t = −γ_t (P_t m̂_t + λ_dec θ_{t-1})`.
 public final class Adam: CheckpointableOptimizer {
     public let parameterCount: Int
     public let schedule: LearningRateSchedule
@@ -78,7 +78,7 @@ public final class Adam: CheckpointableOptimizer {
         lastClipFactor = c
     }
 
-    /// telescoping.md §8: `m_q ← β1 m_q + (1−β1)(c ḡ + λ q)` (λ coupled only), bias-corrected as
+    /// lens.md §8: `m_q ← β1 m_q + (1−β1)(c ḡ + λ q)` (λ coupled only), bias-corrected as
     /// the real step, `Δq = −γ_t (P_t m̂_q + λ_dec q)` with P_t frozen.
     public func sensitivityUpdate(gradient g: UnsafePointer<Float>, sensitivity q: UnsafePointer<Float>,
                                   state m: UnsafeMutablePointer<Float>, update u: UnsafeMutablePointer<Float>, step t: Int) {

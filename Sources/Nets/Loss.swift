@@ -5,8 +5,7 @@ import Glibc
 import Darwin
 #endif
 
-/// Per-example losses ℓ(f, y) and the batch loss `L = (1/b) Σ_i ℓ(f_i, y_i)` (telescoping.md,
-/// Notation).
+/// Per-example losses ℓ(f, y) and the batch loss `L = (1/b) Σ_i ℓ(f_i, y_i)` (lens.md §0).
 ///
 /// Targets are an `m × k` matrix:
 /// - `.mse`: `k = C`, `ℓ = ½‖f − y‖²`, seed `∂L/∂f_i = (f_i − y_i)/b`.
@@ -114,9 +113,9 @@ public struct LossError: Error, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
-/// Reported metrics (docs/architecture.md, canonical names `*_mse`, `*_acc`).
+/// Reported metrics (docs/metrics.md, canonical names `*_mse`, `*_acc`).
 public enum Metrics {
-    /// Plain mean over examples and outputs of `(f − y)²` (telescoping.md, Notation).
+    /// Plain mean over examples and outputs of `(f − y)²` (lens.md §0).
     public static func mse(outputs: Matrix, targets: Matrix) -> Double {
         precondition(outputs.rows == targets.rows && outputs.cols == targets.cols, "mse needs equal shapes")
         let n = outputs.rows * outputs.cols

@@ -1,7 +1,7 @@
 import Linalg
 
 extension MLP {
-    /// Per-layer factors of the per-example Jacobian at θ for the points `X` (telescoping.md §5):
+    /// Per-layer factors of the per-example Jacobian at θ for the points `X` (lens.md §5):
     /// `inputs = s_l·h_{l-1}`, `biasScale = β` (0 without bias), and `deltas[c] = ∂f_c/∂z_l`.
     /// The backward passes of all C outputs run together: layer l's deltas are one `(C·m) × d_l`
     /// block (output c in rows `c·m..<(c+1)·m`), so each layer is a single GEMM of height C·m.
@@ -18,7 +18,7 @@ extension MLP {
 
     /// `kernelFactors` in storage the model keeps: valid until the next call of any method on this
     /// model, and allocation-free once the buffers have grown. For the Lens's per-step factors
-    /// over its kernel points, which live exactly one step (docs/style.md: no allocation in the
+    /// over its kernel points, which live exactly one step (no allocation in the
     /// step loop).
     public func transientKernelFactors(_ x: Matrix, parameters θ: UnsafePointer<Float>) -> [LayerKernelFactors] {
         let m = x.rows, C = outputDimension, L = layers.count
@@ -52,7 +52,7 @@ extension MLP {
 
     /// The explicit per-example Jacobian, `(m·C) × P`, row `i·C + c` = `∂f_c(x_i)/∂θ`, by brute
     /// force: one forward per point and one VJP per output. For the Lens's explicit-Jacobian path
-    /// (preconditioned kernels `J P Jᵀ`, telescoping.md §5) and for tests; cost `O(m·C·P)`.
+    /// (preconditioned kernels `J P Jᵀ`, lens.md §5) and for tests; cost `O(m·C·P)`.
     public func perExampleJacobian(_ x: Matrix, parameters θ: UnsafePointer<Float>) -> Matrix {
         let m = x.rows, C = outputDimension, P = parameterCount
         let jacobian = Matrix(rows: m * C, cols: P)

@@ -1,6 +1,6 @@
 import Linalg
 
-/// A fully connected network with one flat θ (docs/style.md, after llm.c): forward, VJP and a
+/// A fully connected network with one flat θ (after llm.c): forward, VJP and a
 /// fused forward+JVP written side by side, every product through `gemm`.
 ///
 /// Layer `l` (1-based in the docs, 0-based here) computes `z_l = s_l W_l h_{l-1} + β b_l` with
@@ -132,7 +132,7 @@ public final class MLP: LayerFactorizedModel {
 
     // MARK: - JVP
 
-    /// Primal and tangent in one pass (telescoping.md §2):
+    /// Primal and tangent in one pass (lens.md §2):
     /// `ż_l = s_l (W_l ḣ_{l-1} + V_l h_{l-1}) + β v_{b,l}`, `ḣ_l = φ'(z_l) ⊙ ż_l`, `ḣ_0 = 0`.
     /// Leaves the primal activations in place, so a `vjp` may follow for the same `X` and θ.
     public func jvp(_ x: Matrix, parameters θ: UnsafePointer<Float>, direction v: UnsafePointer<Float>) -> (primal: Matrix, tangent: Matrix) {
@@ -234,7 +234,7 @@ extension MLP {
 }
 
 extension MLP {
-    /// Forward+JVP along k directions at once (probe engines, telescoping.md §8; linearized and
+    /// Forward+JVP along k directions at once (probe engines, lens.md §8; linearized and
     /// telescoped increments in one pass, §2–3). The primal rows sit on top of the k tangent
     /// blocks, so each layer's `[H; Ḣ_1; …; Ḣ_k]·Wᵀ` is one GEMM of height (1+k)·m, plus one
     /// `H·V_jᵀ` per direction. `tangents[j]` equals `jvp(x, θ, directions[j]).tangent`.

@@ -19,7 +19,7 @@ public protocol ParametricLearner: Learner {
     var lastGradient: UnsafePointer<Float> { get }
 }
 
-/// An MLP trained by minibatch steps (docs/architecture.md, "Data flow of one step"): batch →
+/// An MLP trained by minibatch steps (lens.md §0): batch →
 /// forward and VJP at θ_{t-1} → the optimizer proposes Δθ_t → θ_t = θ_{t-1} + Δθ_t. The only
 /// training loop of tlens: the runner drives it with the lens watching, tests and benchmarks
 /// drive it bare.

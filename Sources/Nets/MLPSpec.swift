@@ -51,7 +51,7 @@ public struct MLPSpec: Sendable, Equatable, Codable {
     /// `[d_0, d_1, …, d_L]`: input, hidden widths, output.
     public var widths: [Int] { [inputDimension] + hidden + [outputDimension] }
 
-    /// Parameter offsets and shapes in θ order (docs/architecture.md: per layer `W` `[out][in]`
+    /// Parameter offsets and shapes in θ order (docs/schema.md: per layer `W` `[out][in]`
     /// row-major, then `b`).
     public var layerShapes: [LayerShape] {
         var shapes: [LayerShape] = []

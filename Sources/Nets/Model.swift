@@ -1,6 +1,6 @@
 import Linalg
 
-/// What the Lens needs from a network (docs/architecture.md, "Layers"): primal outputs, VJPs for
+/// What the Lens needs from a network: primal outputs, VJPs for
 /// per-point output seeds, and JVPs along a parameter direction. Parameters are one flat float32
 /// vector θ owned by the caller; a model holds only its architecture and reusable workspaces.
 ///
@@ -20,7 +20,7 @@ public protocol DifferentiableModel: AnyObject {
     /// `seeds` is `m × outputDimension` (for a batch loss, `∂L/∂f`, which already carries 1/b).
     func vjp(seeds: Matrix, into gradient: UnsafeMutablePointer<Float>, beta: Float)
 
-    /// One fused pass: primal `f_θ(X)` and tangent `J_θ(X)·v` (telescoping.md §2).
+    /// One fused pass: primal `f_θ(X)` and tangent `J_θ(X)·v` (lens.md §2).
     func jvp(_ x: Matrix, parameters θ: UnsafePointer<Float>, direction v: UnsafePointer<Float>) -> (primal: Matrix, tangent: Matrix)
 
     /// The primal once and one tangent per direction (the label-sensitivity engine's probes).
@@ -40,7 +40,7 @@ extension DifferentiableModel {
     }
 }
 
-/// One layer's factors of the per-example Jacobian (telescoping.md §5): for output `c` and point
+/// One layer's factors of the per-example Jacobian (lens.md §5): for output `c` and point
 /// `x`, `∂f_c/∂W_l = δ_{l,c}(x) ⊗ inputs(x)` and `∂f_c/∂b_l = biasScale · δ_{l,c}(x)`. Parameter-
 /// ization scale factors are folded into `inputs` and `biasScale` (0 when the layer has no bias),
 /// so `K(x,x')_{cc'} = Σ_l (δ_{l,c}(x)·δ_{l,c'}(x')) (inputs(x)·inputs(x') + biasScale²)`.
@@ -56,12 +56,12 @@ public struct LayerKernelFactors {
 }
 
 /// Models whose per-example Jacobian factorizes by layer (MLPs), which lets the Lens form
-/// tangent kernels from Gram matrices without per-example gradients (telescoping.md §5).
+/// tangent kernels from Gram matrices without per-example gradients (lens.md §5).
 public protocol LayerFactorizedModel: DifferentiableModel {
     /// Parameter offsets and shapes, in θ order: per layer `W` `[out][in]` row-major, then `b`.
     var layers: [LayerShape] { get }
     /// Per-layer factors at θ for the points `X`, in layer order. Freshly allocated (callers
-    /// keep them across steps, e.g. for `grad_change/l`, telescoping.md §7).
+    /// keep them across steps, e.g. for `grad_change/l`, lens.md §7).
     func kernelFactors(_ x: Matrix, parameters θ: UnsafePointer<Float>) -> [LayerKernelFactors]
 
     /// The same factors in storage the model may reuse: valid only until the next call of any

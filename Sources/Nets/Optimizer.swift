@@ -1,6 +1,6 @@
 import Linalg
 
-/// An optimizer as the Lens sees it (telescoping.md §4, §8): it turns the batch gradient at
+/// An optimizer as the Lens sees it (lens.md §4, §8): it turns the batch gradient at
 /// θ_{t-1} into the update Δθ_t it actually applies, exposes its diagonal preconditioner P_t, and
 /// can replay its (linear) rule on a label-sensitivity direction with P_t frozen.
 public protocol Optimizer: AnyObject {
@@ -32,7 +32,7 @@ public protocol Optimizer: AnyObject {
     /// Floats of per-direction state the sensitivity rule needs (momentum buffers); 0 for SGD.
     var sensitivityStateCount: Int { get }
 
-    /// The label-sensitivity step of telescoping.md §8 for one direction: given ḡ (the VJP of the
+    /// The label-sensitivity step of lens.md §8 for one direction: given ḡ (the VJP of the
     /// residual sensitivities, without weight decay) and q_{t-1}, update the direction's
     /// momentum `state` exactly as the real run updated its buffers at step `t` (same β, same
     /// bias correction, same clipping factor, P_t frozen) and write Δq into `update`.

@@ -1,5 +1,5 @@
 /// An optimizer whose whole state is one flat float vector, for checkpoints and for the
-/// weight-averaging children that copy the parent's optimizer state (telescoping.md §10).
+/// weight-averaging children that copy the parent's optimizer state (lens.md §10).
 public protocol CheckpointableOptimizer: Optimizer {
     /// The step count, the last step's frozen quantities and every buffer, as floats.
     func exportState() -> [Float]

@@ -3,7 +3,7 @@ import Linalg
 /// Stochastic gradient descent with PyTorch's conventions (`torch.optim.SGD`):
 /// `g̃ = c·g + λθ` (c the clipping factor, λ coupled L2), momentum buffer `b = g̃` on the first step
 /// and `b = μ b + (1 − dampening) g̃` after, direction `d = g̃ + μ b` (Nesterov) or `b`, and
-/// `Δθ = −γ_t d`. Without momentum `Δθ = −γ_t g̃` (telescoping.md §4). P_t = I.
+/// `Δθ = −γ_t d`. Without momentum `Δθ = −γ_t g̃` (lens.md §4). P_t = I.
 public final class SGD: CheckpointableOptimizer {
     public let parameterCount: Int
     public let schedule: LearningRateSchedule
@@ -51,7 +51,7 @@ public final class SGD: CheckpointableOptimizer {
         lastStepStartedBuffer = first
     }
 
-    /// telescoping.md §8: the same linear rule on ḡ with `λ q` for coupled L2, the direction's
+    /// lens.md §8: the same linear rule on ḡ with `λ q` for coupled L2, the direction's
     /// own momentum buffer in `state`, and the real step's clipping factor.
     public func sensitivityUpdate(gradient: UnsafePointer<Float>, sensitivity q: UnsafePointer<Float>,
                                   state: UnsafeMutablePointer<Float>, update: UnsafeMutablePointer<Float>, step t: Int) {

@@ -5,13 +5,10 @@ import Glibc
 import Darwin
 #endif
 
-/// `tlens bench train`: the training engine's hot paths against this machine's own sgemm, and
-/// against JAX's jit CPU figures for the same problem (docs/style.md: ratios measured in one run).
+/// `tlens bench train`: the training engine's hot paths against this machine's own sgemm,
+/// measured in the same run. Only ratios taken in one run are reported: absolute times on a
+/// shared machine move from run to run, and figures from another machine compare nothing.
 public enum TrainBenchmark {
-    /// JAX (jit, CPU, float32) on this problem: forward+JVP over 2,000 points, one SGD step.
-    public static let jaxForwardJVPMilliseconds = 8.9
-    public static let jaxStepMilliseconds = 1.0
-
     public struct Measurement: Codable, Sendable {
         /// Best wall time per call over the interleaved rounds, after warm-up.
         public var milliseconds: Double
@@ -36,11 +33,6 @@ public enum TrainBenchmark {
         /// Diagnostic: the same GEMMs as `forwardJVP` without the element-wise work, so
         /// `forwardJVP.milliseconds − forwardJVPProductsOnly.milliseconds` is the non-GEMM overhead.
         public var forwardJVPProductsOnly: Measurement
-        public var jaxStepMilliseconds: Double
-        public var jaxForwardJVPMilliseconds: Double
-        /// JAX time over ours (> 1: we are faster).
-        public var stepSpeedupOverJAX: Double
-        public var forwardJVPSpeedupOverJAX: Double
         /// OpenMP settings oneDNN ran under. On a shared, oversubscribed machine
         /// `OMP_WAIT_POLICY=passive` keeps idle GEMM threads from spinning against the
         /// single-threaded element-wise passes and changes the figures markedly.
@@ -97,9 +89,6 @@ public enum TrainBenchmark {
                       evaluationPoints: evaluationPoints, sgemmSize: n,
                       sgemm: report(sgemm, reference: sgemmRate), sgdStep: stepM, forwardJVP: jvpM,
                       forwardJVPProductsOnly: report(products, reference: sgemmRate),
-                      jaxStepMilliseconds: jaxStepMilliseconds, jaxForwardJVPMilliseconds: jaxForwardJVPMilliseconds,
-                      stepSpeedupOverJAX: jaxStepMilliseconds / stepM.milliseconds,
-                      forwardJVPSpeedupOverJAX: jaxForwardJVPMilliseconds / jvpM.milliseconds,
                       environment: openMPEnvironment())
     }
 

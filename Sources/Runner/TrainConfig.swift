@@ -3,7 +3,7 @@ import Data
 import Lens
 import Nets
 
-/// A training run's configuration (docs/architecture.md, "Configs"), validated in full before
+/// A training run's configuration (README.md, "Configs"), validated in full before
 /// anything runs and resolved so every default is explicit in the stored copy.
 ///
 ///     data:      {source: digits, classes: [3, 5], n_train: 500, n_test: 500}
@@ -182,7 +182,7 @@ public struct TrainConfig {
             throw ConfigError("lens.grad_ref_step: \(lensOptions.gradReferenceStep) is after the last step (\(steps))")
         }
         if lensOptions.smoother != .off && loss != .mse {
-            throw ConfigError("lens.smoother: the smoother is defined for squared loss (telescoping.md §8); set loss: mse or lens.smoother: off")
+            throw ConfigError("lens.smoother: the smoother is defined for squared loss (lens.md §8); set loss: mse or lens.smoother: off")
         }
         lensOptions.totalSteps = steps
         lensOptions.seed = UInt64(seed)

@@ -30,7 +30,7 @@ public struct CheckpointPolicy: Sendable {
     public init(every: Int, keep: Int = 2, seconds: Double = 60) { self.every = every; self.keep = keep; self.seconds = seconds }
 }
 
-/// The one step loop of tlens (docs/architecture.md, "Data flow of one step"): the learner steps,
+/// The one step loop of tlens (lens.md §0): the learner steps,
 /// the lens observes. It knows nothing of storage: the lens's output goes to its sink, and state
 /// leaves only through `exportState`.
 public final class TrainingLoop {

@@ -10,7 +10,8 @@ public struct RunSummary {
     public var configJSON: String
     public var seed: UInt64
     public var status: RunStatus
-    /// `crashed` when `status` is `running` but the heartbeat is stale.
+    /// `effective_status` of `runs_view`: `crashed` when `status` is `running` but the heartbeat
+    /// is stale.
     public var effectiveStatus: EffectiveRunStatus
     public var createdAt: Double
     public var startedAt: Double?
@@ -24,36 +25,42 @@ public struct RunSummary {
 }
 
 extension Database {
-    /// Seconds without a heartbeat after which a `running` run reads as `crashed` (matches the
-    /// `runs_view` view; the writer ticks about once a second).
-    public static let defaultStaleAfter: Double = 10
+    // One rule for "crashed": the view `runs_view` (migrations/0001_initial.sql) is the only
+    // definition, because stock `sqlite3` and Python readers see runs through it and tlens must
+    // show the same status they do. Swift never recomputes it: it reads `effective_status` from
+    // the view. The Recorder only writes `status` and `heartbeat_at`; staleness is a read-time
+    // verdict, so the rule belongs with the readers, in SQL.
 
     /// Every run, oldest first.
     ///
     ///     for run in try db.runs() { print(run.id, run.effectiveStatus) }
-    public func runs(staleAfter: Double = Database.defaultStaleAfter) throws -> [RunSummary] {
+    public func runs(staleAfter: Double? = nil) throws -> [RunSummary] {
         try runs(where: "1", [], staleAfter: staleAfter)
     }
 
     /// One run by id, or nil.
-    public func run(id: Int64, staleAfter: Double = Database.defaultStaleAfter) throws -> RunSummary? {
+    public func run(id: Int64, staleAfter: Double? = nil) throws -> RunSummary? {
         try runs(where: "id = ?", [.integer(id)], staleAfter: staleAfter).first
     }
 
-    /// The status to show for `run`: the recorded one, or `crashed` for a `running` run whose
-    /// heartbeat is older than `staleAfter` seconds.
+    /// The status to show for `run`: `effective_status` of `runs_view` (the recorded status, or
+    /// `crashed` for a `running` run whose heartbeat is stale).
     ///
-    ///     try db.effectiveStatus(run: 3, staleAfter: 0.5)   // .crashed after a SIGKILL
-    public func effectiveStatus(run: Int64, staleAfter: Double = Database.defaultStaleAfter) throws -> EffectiveRunStatus? {
+    ///     try db.effectiveStatus(run: 3)   // .crashed once a SIGKILLed run's heartbeat is stale
+    ///
+    /// `staleAfter` is for tests only, which cannot wait for the view's threshold: it applies the
+    /// view's rule with another number of seconds. It goes once the threshold is a stored
+    /// constant a test can lower in its own file.
+    public func effectiveStatus(run: Int64, staleAfter: Double? = nil) throws -> EffectiveRunStatus? {
         try self.run(id: run, staleAfter: staleAfter)?.effectiveStatus
     }
 
-    private func runs(where condition: String, _ arguments: [DatabaseValue], staleAfter: Double) throws -> [RunSummary] {
+    private func runs(where condition: String, _ arguments: [DatabaseValue], staleAfter: Double?) throws -> [RunSummary] {
         let select = try prepare("""
             SELECT id, uuid, name, sweep_id, parent_run_id, config_json, seed, status, created_at,
                    started_at, finished_at, heartbeat_at, last_step, code_version, host,
-                   data_fingerprint, error
-            FROM runs WHERE \(condition) ORDER BY id
+                   data_fingerprint, error, effective_status
+            FROM runs_view WHERE \(condition) ORDER BY id
             """)
         select.bind(arguments)
         let now = Date().timeIntervalSince1970
@@ -66,8 +73,15 @@ extension Database {
                 throw DatabaseError(code: .SQLITE_MISMATCH, message: "run has unknown status '\(stored)'", sql: select.sql, path: path)
             }
             let heartbeat = optionalReal(11)
-            var effective = EffectiveRunStatus(rawValue: status.rawValue)!
-            if status == .running, (heartbeat ?? -.infinity) < now - staleAfter { effective = .crashed }
+            let shown = select.string(at: 17) ?? ""
+            guard var effective = EffectiveRunStatus(rawValue: shown) else {
+                throw DatabaseError(code: .SQLITE_MISMATCH, message: "runs_view has unknown effective_status '\(shown)'", sql: select.sql, path: path)
+            }
+            if let staleAfter {
+                // Tests only (see effectiveStatus): the view's rule with their threshold.
+                effective = status == .running && (heartbeat ?? -.infinity) < now - staleAfter
+                    ? .crashed : EffectiveRunStatus(rawValue: status.rawValue)!
+            }
             result.append(RunSummary(
                 id: select.int64(at: 0), uuid: select.string(at: 1) ?? "", name: select.string(at: 2),
                 sweepID: optionalInt(3), parentRunID: optionalInt(4), configJSON: select.string(at: 5) ?? "",

@@ -30,8 +30,8 @@ public final class Recorder {
         /// Page cache of the writer's connection (bytes): the metrics B-tree has one insertion
         /// point per series, and re-reading those pages from the OS dominated the profile.
         public var cacheBytes = 64 << 20
-        /// WAL pages after which the background checkpointer copies the WAL into the database.
-        public var checkpointPages = 4096
+        /// WAL pages after which the background WAL checkpointer copies the WAL into the database.
+        public var walCheckpointPages = 4096
         /// Page size for a new file (ignored for an existing one). 8 KiB measured best: larger
         /// pages halve the per-page work for vectors, but a blob's last overflow page is on
         /// average half empty, so 16 KiB pages cost ~20% space on 40 KB vectors.
@@ -47,7 +47,7 @@ public final class Recorder {
     let connectionLock = NSLock()
     let db: Database
     private let writerLoop: WriterLoop
-    private let checkpointer: Checkpointer
+    private let walCheckpointer: WALCheckpointer
     private let busyRetryLimit: TimeInterval
     private var keyCache: [String: MetricKey] = [:]
     private var closed = false
@@ -65,8 +65,8 @@ public final class Recorder {
         queue = RecordQueue(batchBytes: options.batchBytes, capacity: options.capacityBytes,
                             maxDelay: options.maxDelay, heartbeatInterval: options.heartbeatInterval)
         writerLoop = WriterLoop(queue: queue, writer: writer, connectionLock: connectionLock)
-        checkpointer = try Checkpointer(path: path, thresholdPages: options.checkpointPages)
-        checkpointer.start(watching: db)
+        walCheckpointer = try WALCheckpointer(path: path, thresholdPages: options.walCheckpointPages)
+        walCheckpointer.start(watching: db)
         writerLoop.start()
     }
 
@@ -119,7 +119,7 @@ public final class Recorder {
     public func flush() throws { try queue.flush(slot: nil) }
 
     /// Flushes everything and stops the writer. Runs not finished stay `running` and read as
-    /// `crashed` once their heartbeat is stale.
+    /// `crashed` once their heartbeat is stale (`runs_view`).
     public func close() throws {
         guard !closed else { return }
         closed = true
@@ -127,7 +127,7 @@ public final class Recorder {
         writerLoop.join()
         connectionLock.lock()
         defer { connectionLock.unlock() }
-        try checkpointer.stop()
+        try walCheckpointer.stop()
         try db.close()
         if let error = queue.currentError() { throw error }
     }

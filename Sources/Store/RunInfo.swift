@@ -42,7 +42,8 @@ public enum RunStatus: String, CaseIterable, Sendable {
 }
 
 /// The status a reader should show: the recorded status, except that a `running` run whose
-/// heartbeat is stale is `crashed` (its process died without finishing it).
+/// heartbeat is stale is `crashed` (its process died without finishing it). The rule and its
+/// threshold are defined once, by the view `runs_view`; `Database.runs()` reads them from it.
 public enum EffectiveRunStatus: String, CaseIterable, Sendable {
     case running, completed, failed, diverged, interrupted, crashed
 }

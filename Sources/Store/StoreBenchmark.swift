@@ -22,7 +22,7 @@ public struct StoreBenchmarkResult: Codable {
     /// Database bytes per payload byte (1.0 would be no overhead at all).
     public var overhead: Double { Double(databaseBytes) / Double(payloadBytes) }
 
-    /// The goals for a 2-core machine, from the store's design brief.
+    /// The goals for a 2-core machine, set for the store.
     public static let scalarGoal = 1_000_000.0, vectorGoal = 200.0, overheadGoal = 1.3
     public var meetsGoals: Bool {
         scalarPointsPerSecond >= Self.scalarGoal && vectorMBPerSecond >= Self.vectorGoal && overhead < Self.overheadGoal
@@ -33,8 +33,8 @@ public struct StoreBenchmarkResult: Codable {
 /// first `steps × keys` scalars (step-major, as a training loop logs them), then `vectors`
 /// float32 vectors of `vectorLength` (cycling kinds pred/tel/lin/kwn and splits train/test).
 /// Each phase is timed from its first `log` to the end of the `flush` that commits it (committed
-/// = in the WAL; a background thread checkpoints into the database file meanwhile); the final
-/// checkpoint at close is timed separately.
+/// = in the WAL; a background thread WAL-checkpoints into the database file meanwhile); the final
+/// WAL checkpoint at close is timed separately.
 ///
 ///     let result = try StoreBenchmark.run()
 ///     print(result.scalarPointsPerSecond, result.vectorMBPerSecond, result.overhead)

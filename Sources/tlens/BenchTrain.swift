@@ -13,9 +13,8 @@ struct BenchTrain: ParsableCommand {
 
         The three are measured in interleaved rounds, so they see the same machine load, and each \
         time is the best per call after warm-up. GFLOP/s count 2·m·n·k for every matrix product \
-        actually executed. The table shows the fraction of the sgemm rate (goal: forward+JVP ≥ 60%) \
-        and the speed-up over JAX's jit CPU figures (8.9 ms forward+JVP, 1.0 ms step; above 1 is \
-        faster). Build with `swift build -c release` first. On a shared, oversubscribed machine \
+        actually executed. The table shows the fraction of the sgemm rate measured in the same run \
+        (goal: forward+JVP ≥ 60%). Build with `swift build -c release` first. On a shared, oversubscribed machine \
         set OMP_WAIT_POLICY=passive: spinning GEMM threads otherwise compete with the \
         single-threaded element-wise passes.
         """)
@@ -39,18 +38,16 @@ struct BenchTrain: ParsableCommand {
             encoder.outputFormatting = [.sortedKeys]
             print(String(decoding: try encoder.encode(r), as: UTF8.self))
         case .table, .csv:
-            func row(_ name: String, _ m: TrainBenchmark.Measurement, _ jax: String) -> String {
+            func row(_ name: String, _ m: TrainBenchmark.Measurement) -> String {
                 name.padding(toLength: 34, withPad: " ", startingAt: 0)
-                    + String(format: "%10.3f %10.1f %9.0f%%  ", m.milliseconds, m.gflops, 100 * m.fractionOfSgemm) + jax
+                    + String(format: "%10.3f %10.1f %9.0f%%", m.milliseconds, m.gflops, 100 * m.fractionOfSgemm)
             }
             print("MLP \(r.widths) \(r.activation), batch \(r.batchSize), \(r.evaluationPoints) evaluation points; \(r.environment)")
-            print("what".padding(toLength: 34, withPad: " ", startingAt: 0) + "        ms    GFLOP/s  of sgemm  vs JAX jit CPU")
-            print(row("sgemm \(r.sgemmSize)³", r.sgemm, ""))
-            print(row("SGD step (fwd+grad+VJP+update)", r.sgdStep,
-                      String(format: "%.1f ms → %.2fx", r.jaxStepMilliseconds, r.stepSpeedupOverJAX)))
-            print(row("forward+JVP", r.forwardJVP,
-                      String(format: "%.1f ms → %.2fx", r.jaxForwardJVPMilliseconds, r.forwardJVPSpeedupOverJAX)))
-            print(row("  its GEMMs alone (diagnostic)", r.forwardJVPProductsOnly, ""))
+            print("what".padding(toLength: 34, withPad: " ", startingAt: 0) + "        ms    GFLOP/s  of sgemm")
+            print(row("sgemm \(r.sgemmSize)³", r.sgemm))
+            print(row("SGD step (fwd+grad+VJP+update)", r.sgdStep))
+            print(row("forward+JVP", r.forwardJVP))
+            print(row("  its GEMMs alone (diagnostic)", r.forwardJVPProductsOnly))
         }
     }
 }

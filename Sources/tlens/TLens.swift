@@ -31,7 +31,7 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case table, csv, json
 }
 
-/// Errors reach the user as one line on stderr and a non-zero exit (docs/architecture.md).
+/// Errors reach the user as one line on stderr and a non-zero exit.
 struct CLIError: Error, CustomStringConvertible {
     let description: String
     init(_ message: String) { description = message }

@@ -60,11 +60,13 @@ final class CLITests: XCTestCase {
         let db = path("runs.sqlite")
         let o = try tlens(quickRun + ["--db", db, "--name", "cli-run"])
         XCTAssertEqual(o.status, 0, o.stderr)
-        let uuid = o.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        XCTAssertEqual(uuid.count, 36, o.stdout)
+        // stdout is the integer run id alone (what every documented query takes); the summary
+        // line on stderr names the uuid.
+        let id = o.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let database = try Database(path: db, mode: .readOnly)
         let run = try XCTUnwrap(try database.runs().first)
-        XCTAssertEqual(run.uuid, uuid)
+        XCTAssertEqual(id, String(run.id))
+        XCTAssertTrue(o.stderr.contains(run.uuid), o.stderr)
         XCTAssertEqual(run.status, .completed)
         XCTAssertEqual(try database.scalars(run: run.id, key: "approx_err_tel").map(\.step), [0, 1, 2, 3])
         XCTAssertNotNil(try database.vector(run: run.id, kind: "tel", split: "test", step: 3))
@@ -161,7 +163,7 @@ final class CLITests: XCTestCase {
         let db = path("diverged.sqlite")
         let o = try tlens(["train", "--preset", "digits-3v5", "--set", "optimizer.lr=50", "--set", "steps=200",
                            "--set", "lens.every=1", "--set", "lens.smoother=off", "--quiet", "--db", db])
-        XCTAssertEqual(o.status, 0, o.stderr)
+        XCTAssertEqual(o.status, 3, "a diverged run exits 3: " + o.stderr)
         XCTAssertTrue(o.stderr.contains("diverged"), o.stderr)
         let database = try Database(path: db, mode: .readOnly)
         let run = try XCTUnwrap(try database.runs().first)

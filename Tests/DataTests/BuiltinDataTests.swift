@@ -32,13 +32,14 @@ final class BuiltinDataTests: XCTestCase {
         XCTAssertEqual(d.targets[1], 75)
     }
 
-    /// The binary carries data/ as base64 (data/embed.sh); this fails if the two drift apart.
+    /// The binary carries data/ as base64, generated at build time by the EmbedResources plugin:
+    /// the embedded bytes must be exactly the files'.
     func testEmbeddedDataMatchesDataFolder() throws {
         let dataFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("data")
         for name in ["digits.csv.gz", "diabetes_data_raw.csv.gz", "diabetes_target.csv.gz"] {
             let onDisk = try Data(contentsOf: dataFolder.appendingPathComponent(name))
-            XCTAssertEqual(BuiltinData.embeddedFile(name), [UInt8](onDisk), "\(name): rerun data/embed.sh")
+            XCTAssertEqual(BuiltinData.embeddedFile(name), [UInt8](onDisk), "\(name): the EmbedResources plugin embedded other bytes")
         }
     }
 

@@ -92,7 +92,7 @@ final class GeneratorTests: XCTestCase {
                        "modular: division needs a prime modulus p, got 12")
     }
 
-    /// Mean distance to the 10 nearest training inputs after z-scoring (telescoping.md §10),
+    /// Mean distance to the 10 nearest training inputs after z-scoring (lens.md §10),
     /// computed by brute force.
     func irregularity(_ s: DataSplit, test i: Int) -> Double {
         let d = s.train.dimension

@@ -4,7 +4,7 @@ import Nets
 import Runner
 import XCTest
 
-/// telescoping.md §6: the recorded kernel statistics against the same quantities formed from a
+/// lens.md §6: the recorded kernel statistics against the same quantities formed from a
 /// brute-force Jacobian (one VJP per point) in the test.
 final class KernelStatisticsTests: XCTestCase {
     func testStatisticsAtInitializationMatchBruteForceJacobians() throws {

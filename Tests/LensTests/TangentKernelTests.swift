@@ -3,7 +3,7 @@ import Linalg
 import Nets
 import XCTest
 
-/// telescoping.md §5: the layer-Gram kernel must equal J Jᵀ built from per-example gradients,
+/// lens.md §5: the layer-Gram kernel must equal J Jᵀ built from per-example gradients,
 /// and the VJP/JVP path must agree with both.
 final class TangentKernelTests: XCTestCase {
     func testLayerGramKernelEqualsExplicitJacobianProduct() {
@@ -59,7 +59,7 @@ final class TangentKernelTests: XCTestCase {
         XCTAssertGreaterThan(maxRelativeError(plain, k1), 1e-2)
     }
 
-    /// telescoping.md §4: for plain SGD, −(γ/b) Σ_i K(x, x_i) g_i equals J(x)Δθ.
+    /// lens.md §4: for plain SGD, −(γ/b) Σ_i K(x, x_i) g_i equals J(x)Δθ.
     func testKernelFormIncrementEqualsJVPFormForSGD() {
         for outputs in [1, 3] {
             let model = MLP(MLPSpec(inputDimension: 6, hidden: [20, 10], outputDimension: outputs, activation: .tanh))

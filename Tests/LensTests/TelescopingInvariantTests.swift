@@ -3,7 +3,7 @@ import Linalg
 import Runner
 import XCTest
 
-/// The invariants of telescoping.md §2, §3 and §8, each checked on a real training run.
+/// The invariants of lens.md §2, §3 and §8, each checked on a real training run.
 final class TelescopingInvariantTests: XCTestCase {
     /// A smooth (tanh) network on the quadratic teacher task, lens on, smoother off.
     func regression(lr: Double, steps: Int, hidden: Int = 32) -> String {

@@ -2,7 +2,7 @@ import XCTest
 import Linalg
 @testable import Nets
 
-/// The layer factorization of telescoping.md §5 against brute force: `K = J Jᵀ` from explicit
+/// The layer factorization of lens.md §5 against brute force: `K = J Jᵀ` from explicit
 /// per-example Jacobians, which are themselves checked against finite differences.
 final class KernelFactorTests: XCTestCase {
     func testKernelFromFactorsEqualsExplicitJacobianGram() {

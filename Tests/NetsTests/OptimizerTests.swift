@@ -141,7 +141,7 @@ final class OptimizerTests: XCTestCase {
     }
 
     /// With ḡ = the real gradient and q = θ_{t-1}, the sensitivity rule is the real rule, so it must
-    /// reproduce Δθ_t exactly (telescoping.md §8: same β, bias correction, clipping factor, P_t).
+    /// reproduce Δθ_t exactly (lens.md §8: same β, bias correction, clipping factor, P_t).
     func testSensitivityUpdateReplaysTheRealRule() throws {
         let specs = [
             OptimizerSpec(kind: .sgd, lr: 0.1, momentum: 0.9, dampening: 0.1, weightDecay: 0.3, clipNorm: 0.3),

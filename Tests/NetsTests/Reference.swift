@@ -2,7 +2,7 @@ import Foundation
 import Linalg
 @testable import Nets
 
-/// An independent Float64 MLP written from the equations (telescoping.md §5, MLPSpec docs), with
+/// An independent Float64 MLP written from the equations (lens.md §5, MLPSpec docs), with
 /// its own element loops and no GEMM, so finite differences on it are accurate to ~1e-9.
 struct ReferenceMLP {
     let spec: MLPSpec

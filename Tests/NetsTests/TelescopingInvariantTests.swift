@@ -2,7 +2,7 @@ import XCTest
 import Linalg
 @testable import Nets
 
-/// telescoping.md §4: for plain SGD with coupled L2 the JVP form of one step,
+/// lens.md §4: for plain SGD with coupled L2 the JVP form of one step,
 /// `J_{t-1}(x) Δθ_t`, equals the kernel form
 /// `−(γ/b) Σ_{i∈B} K_t(x, x_i) g_i − γλ J_{t-1}(x) θ_{t-1}`, with K from the §5 layer factors.
 final class TelescopingInvariantTests: XCTestCase {

@@ -37,7 +37,7 @@ final class RecorderProcessTests: XCTestCase {
         let vector = try XCTUnwrap(try db.vector(run: run.id, kind: "pred", split: "test", step: lastReported))
         XCTAssertEqual(vector, (0..<64).map { Float(lastReported) + Float($0) / 8 })
 
-        // The heartbeat stopped with the process: stale after 0.5 s, but not after the default 10 s.
+        // The heartbeat stopped with the process: stale after 0.5 s, not yet by runs_view's 10 s.
         XCTAssertEqual(try db.effectiveStatus(run: run.id), .running)
         usleep(1_200_000)
         XCTAssertEqual(try db.effectiveStatus(run: run.id, staleAfter: 0.5), .crashed)

@@ -145,6 +145,29 @@ final class RecorderTests: XCTestCase {
         XCTAssertEqual(try reader.effectiveStatus(run: run.runID, staleAfter: 0), .interrupted, "only running runs can read as crashed")
     }
 
+    /// One rule for "crashed": what Swift reports is the view's `effective_status`, computed
+    /// here by hand from the stored heartbeat against the view's documented 10 s.
+    func testEffectiveStatusIsTheViewsVerdict() throws {
+        let path = directory.path("stale.sqlite")
+        let recorder = try Recorder(path: path)
+        let live = try recorder.startRun(info("live")), stale = try recorder.startRun(info("stale"))
+        let done = try recorder.startRun(info("done"))
+        try done.finish(status: .completed, error: nil)
+        try recorder.close()   // leaves `live` and `stale` running, as a killed process would
+        let db = try Database.openTLens(path: path, mode: .readWrite)
+        let now = Date().timeIntervalSince1970
+        try db.execute("UPDATE runs SET heartbeat_at = ? WHERE id = ?", [.real(now - 5), .integer(live.runID)])
+        try db.execute("UPDATE runs SET heartbeat_at = ? WHERE id = ?", [.real(now - 15), .integer(stale.runID)])
+        try db.execute("UPDATE runs SET heartbeat_at = ? WHERE id = ?", [.real(now - 15), .integer(done.runID)])
+        XCTAssertEqual(try db.effectiveStatus(run: live.runID), .running)
+        XCTAssertEqual(try db.effectiveStatus(run: stale.runID), .crashed)
+        XCTAssertEqual(try db.effectiveStatus(run: done.runID), .completed)
+        for run in try db.runs() {
+            XCTAssertEqual(run.effectiveStatus.rawValue,
+                           try db.scalarText("SELECT effective_status FROM runs_view WHERE id = ?", [.integer(run.id)]))
+        }
+    }
+
     func testWriterErrorIsSurfacedOnTheNextCall() throws {
         let path = directory.path("error.sqlite")
         let recorder = try Recorder(path: path)

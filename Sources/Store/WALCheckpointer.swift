@@ -1,12 +1,13 @@
 import CSQLite
 import Foundation
 
-/// Runs WAL checkpoints on its own thread and connection. A checkpoint copies WAL pages into the
-/// database file and fsyncs both; on the writer's thread (SQLite's automatic checkpoint) those
-/// fsyncs stalled recording for as long as the disk took to absorb the data. Here the writer
-/// only appends to the WAL (no fsync with synchronous=NORMAL) and asks for a PASSIVE checkpoint
-/// whenever the WAL has grown by `thresholdPages`; the checkpoint never blocks the writer.
-final class Checkpointer {
+/// Runs WAL checkpoints on its own thread and connection (a WAL checkpoint is SQLite's, not a
+/// run's saved state). It copies WAL pages into the database file and fsyncs both; on the
+/// writer's thread (SQLite's automatic WAL checkpoint) those fsyncs stalled recording for as
+/// long as the disk took to absorb the data. Here the writer only appends to the WAL (no fsync
+/// with synchronous=NORMAL) and asks for a PASSIVE WAL checkpoint whenever the WAL has grown by
+/// `thresholdPages`; the WAL checkpoint never blocks the writer.
+final class WALCheckpointer {
     private let db: Database
     private let condition = NSCondition()
     private var requested = false
@@ -21,24 +22,24 @@ final class Checkpointer {
         self.thresholdPages = Int32(clamping: thresholdPages)
     }
 
-    /// Replaces `writer`'s automatic checkpoint with requests to this thread.
+    /// Replaces `writer`'s automatic WAL checkpoint with requests to this thread.
     func start(watching writer: Database) {
         writerHandle = writer.handle
         let context = Unmanaged.passUnretained(self).toOpaque()
         // Called by SQLite after each commit with the number of frames now in the WAL.
         sqlite3_wal_hook(writer.handle, { context, _, _, frames in
-            let checkpointer = Unmanaged<Checkpointer>.fromOpaque(context!).takeUnretainedValue()
-            if frames >= checkpointer.thresholdPages { checkpointer.request() }
+            let walCheckpointer = Unmanaged<WALCheckpointer>.fromOpaque(context!).takeUnretainedValue()
+            if frames >= walCheckpointer.thresholdPages { walCheckpointer.request() }
             return SQLITE_OK
         }, context)
         let thread = Thread { [self] in
             while waitForRequest() {
-                // Errors are not fatal: the next request (or the final close) checkpoints again.
+                // Errors are not fatal: the next request (or the final close) runs a WAL checkpoint again.
                 _ = try? db.scalarInt("PRAGMA wal_checkpoint(PASSIVE)")
             }
             done.signal()
         }
-        thread.name = "tlens.recorder.checkpoint"
+        thread.name = "tlens.recorder.wal-checkpoint"
         thread.start()
     }
 
@@ -58,7 +59,7 @@ final class Checkpointer {
     }
 
     /// Detaches from the writer (call with the writer idle), stops the thread and closes this
-    /// connection, so the writer's connection is the last and its close checkpoints the rest.
+    /// connection, so the writer's connection is the last and its close WAL-checkpoints the rest.
     func stop() throws {
         if let writerHandle { sqlite3_wal_hook(writerHandle, nil, nil) }
         condition.lock()
