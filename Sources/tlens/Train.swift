@@ -21,6 +21,8 @@ struct Train: ParsableCommand {
 
         A run stopped by SIGINT or SIGTERM flushes what it recorded and ends as 'interrupted'; \
         a NaN or infinite loss ends it as 'diverged' at that step, keeping what was recorded.
+
+        Exit codes: 0 completed, 1 error or refused, 3 diverged, 130 interrupted.
         """)
 
     @Option(name: .long, help: "Config file (YAML or JSON).")
@@ -51,6 +53,7 @@ struct Train: ParsableCommand {
         if outcome.status != .completed {
             FileHandle.standardError.write("tlens: run \(outcome.uuid) \(outcome.status.rawValue): \(outcome.error ?? "")\n".data(using: .utf8)!)
             if outcome.status == .interrupted { throw ExitCode(130) }
+            if outcome.status == .diverged { throw ExitCode(3) }
         }
     }
 }

@@ -161,7 +161,7 @@ final class CLITests: XCTestCase {
         let db = path("diverged.sqlite")
         let o = try tlens(["train", "--preset", "digits-3v5", "--set", "optimizer.lr=50", "--set", "steps=200",
                            "--set", "lens.every=1", "--set", "lens.smoother=off", "--quiet", "--db", db])
-        XCTAssertEqual(o.status, 0, o.stderr)
+        XCTAssertEqual(o.status, 3, "a diverged run exits 3: " + o.stderr)
         XCTAssertTrue(o.stderr.contains("diverged"), o.stderr)
         let database = try Database(path: db, mode: .readOnly)
         let run = try XCTUnwrap(try database.runs().first)
