@@ -66,7 +66,11 @@ func jsonString(_ s: String) -> String {
 
 public struct ConfigError: Error, CustomStringConvertible, Equatable {
     public let description: String
-    public init(_ message: String) { description = message }
+    /// Line breaks a message quotes from the input (a key, a value) are shown as `⏎`: a
+    /// refusal is one line on the terminal whatever the config held.
+    public init(_ message: String) {
+        description = message.contains(where: \.isNewline) ? String(message.map { $0.isNewline ? "⏎" : $0 }) : message
+    }
 }
 
 enum ConfigParser {

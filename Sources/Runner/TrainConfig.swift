@@ -72,11 +72,12 @@ public struct TrainConfig {
             let path = String(assignment[..<eq]).trimmingCharacters(in: .whitespaces)
             let value = try ConfigParser.parseOverride(String(assignment[assignment.index(after: eq)...]), path: path)
             guard !path.isEmpty else { throw ConfigError("--set \(assignment): empty key path") }
-            let keys = path.split(separator: ".").map(String.init)
             // Config keys are at most three deep; a longer path is a mistake, and `setting` recurses.
-            guard keys.count <= ConfigParser.maximumDepth else {
-                throw ConfigError("--set \(path.prefix(60))…: \(keys.count) levels of keys; a config is at most a few levels deep")
+            let dots = path.utf8.reduce(0) { $0 + ($1 == UInt8(ascii: ".") ? 1 : 0) }
+            guard dots < ConfigParser.maximumDepth else {
+                throw ConfigError("--set \(path.prefix(60))…: \(dots + 1) levels of keys; a config is at most a few levels deep")
             }
+            let keys = path.split(separator: ".").map(String.init)
             tree = try setting(tree, path: keys, to: absolutizingDataPaths(value, at: keys, base: currentDirectory))
         }
         return try validate(tree)
