@@ -121,7 +121,9 @@ public struct MemoryEstimate: Sendable {
     public static func format(_ bytes: Double) -> String {
         if !bytes.isFinite { return "more than any machine has" }
         if bytes >= 1e12 { return String(format: "%.1f TB", bytes / 1e12) }
-        if bytes >= 1e9 { return String(format: "%.1f GB", bytes / 1e9) }
+        if bytes >= 1e10 { return String(format: "%.1f GB", bytes / 1e9) }
+        // Two decimals near SQLite's limit, so 1.03 GB does not read as 1.0 GB.
+        if bytes >= 1e9 { return String(format: "%.2f GB", bytes / 1e9) }
         return String(format: "%.0f MB", bytes / 1e6)
     }
 }

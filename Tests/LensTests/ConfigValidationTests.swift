@@ -101,7 +101,7 @@ final class ConfigValidationTests: XCTestCase {
         // digits 3 vs 5 with pm1 targets: 64 inputs, 1 output. P = 64·h + h + h·h + h + h + 1.
         func thetaGB(_ h: Double) -> String {
             let p: Double = 64 * h + h + h * h + h + h + 1
-            return String(format: "%.1f GB", p * 4 / 1e9)
+            return String(format: p * 4 < 1e10 ? "%.2f GB" : "%.1f GB", p * 4 / 1e9)
         }
         let huge = refusal(["model.hidden=[100000, 100000]"])
         XCTAssertTrue(huge.hasPrefix("model.hidden: [100000, 100000] needs about "), huge)
@@ -109,9 +109,12 @@ final class ConfigValidationTests: XCTestCase {
         XCTAssertEqual(thetaGB(100_000), "40.0 GB")
         let large = refusal(["model.hidden=[16000, 16000]"])
         XCTAssertTrue(large.contains("(θ alone \(thetaGB(16_000)) as a checkpoint blob"), large)
+        XCTAssertEqual(thetaGB(16_000), "1.03 GB")
         // Adam's three buffers cross the limit before θ does.
         let adam = refusal(["model.hidden=[10000, 10000]", "optimizer.kind=adam", "lens.smoother=probes"])
-        XCTAssertTrue(adam.contains("the adam state alone 1.2 GB as a checkpoint blob"), adam)
+        let adamP: Double = 64 * 10_000 + 10_000 + 10_000 * 10_000 + 10_000 + 10_000 + 1
+        XCTAssertEqual(String(format: "%.2f GB", 3 * adamP * 4 / 1e9), "1.21 GB")  // m, v and the diagonal
+        XCTAssertTrue(adam.contains("the adam state alone 1.21 GB as a checkpoint blob"), adam)
     }
 
     func testMemoryEstimateCountsParametersAsTheModelDoesAndNamesTheLargestPart() throws {
