@@ -41,7 +41,7 @@ public struct MemoryEstimate: Sendable {
 
     public var checkpoint: Double { parameterBlob + optimizerBlob }
 
-    /// Named parts, largest first, for messages and `--verbose` listings.
+    /// Named parts, largest first, for refusals and for printing an estimate.
     public var parts: [(name: String, bytes: Double)] {
         [("parameters", parameters), ("optimizer state", optimizerState), ("activations", activations),
          ("lens state", lensState), ("smoother", smoother), ("kernel", kernel), ("data", data),
