@@ -17,8 +17,9 @@ public struct DataError: Error, CustomStringConvertible, Equatable, Sendable {
         self.message = message
     }
 
+    /// One line: a line break quoted from the input (a cell, a column name) is shown as `⏎`.
     public var description: String {
-        if let line { return "\(location):\(line): \(message)" }
-        return "\(location): \(message)"
+        let text = line.map { "\(location):\($0): \(message)" } ?? "\(location): \(message)"
+        return text.contains(where: \.isNewline) ? String(text.map { $0.isNewline ? "⏎" : $0 }) : text
     }
 }

@@ -98,9 +98,13 @@ struct CSVTable {
     }
 
     static func load(_ path: String, delimiter: Character) throws -> CSVTable {
-        let bytes = try DataFile.maybeGzipped(path)
-        guard let text = String(validating: bytes, as: UTF8.self) else { throw DataError(path, "not UTF-8 text") }
-        return try parse(text, location: path, delimiter: delimiter)
+        try parse(bytes: try DataFile.maybeGzipped(path), location: path, delimiter: delimiter)
+    }
+
+    /// The file's (decompressed) bytes, which must be UTF-8 text.
+    static func parse(bytes: [UInt8], location: String, delimiter: Character = ",") throws -> CSVTable {
+        guard let text = String(validating: bytes, as: UTF8.self) else { throw DataError(location, "not UTF-8 text") }
+        return try parse(text, location: location, delimiter: delimiter)
     }
 
     func columnIndex(_ name: String, location: String) throws -> Int {
@@ -147,7 +151,12 @@ enum IDX {
     struct Array { var dims: [Int]; var bytes: ArraySlice<UInt8> }
 
     static func read(_ path: String, expectedDims: Int, what: String) throws -> Array {
-        let b = try DataFile.maybeGzipped(path)
+        try parse(try DataFile.maybeGzipped(path), location: path, expectedDims: expectedDims, what: what)
+    }
+
+    /// The header checked against the bytes actually present before anything is sized from it:
+    /// four UInt32 sizes can promise 2^128 bytes, which would overflow Int or ask for terabytes.
+    static func parse(_ b: [UInt8], location path: String, expectedDims: Int, what: String) throws -> Array {
         guard b.count >= 4 else { throw DataError(path, "truncated: \(b.count) bytes, too short for an IDX header") }
         let magic = b[0..<4].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
         let expectedMagic = 0x0800 | UInt32(expectedDims)
@@ -168,9 +177,13 @@ enum IDX {
         for k in 0..<expectedDims {
             dims.append(Int(b[(4 + 4 * k)..<(8 + 4 * k)].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }))
         }
-        let expected = dims.reduce(1, *)
         let found = b.count - headerSize
         let shape = dims.map(String.init).joined(separator: "×")
+        var expected = 1, overflow = false
+        for size in dims where !overflow { (expected, overflow) = expected.multipliedReportingOverflow(by: size) }
+        if overflow {
+            throw DataError(path, "truncated: header promises \(shape) bytes after the \(headerSize)-byte header, found \(found)")
+        }
         if found < expected {
             throw DataError(path, "truncated: header promises \(shape) (\(expected) bytes after the \(headerSize)-byte header), found \(found)")
         }
@@ -186,13 +199,18 @@ enum IDX {
 
     /// Images (`count × rows × cols`, scaled to [0, 1]) with their labels (0…9).
     static func load(images: String, labels: String, name: String) throws -> Dataset {
-        let img = try read(images, expectedDims: 3, what: "images")
-        let lab = try read(labels, expectedDims: 1, what: "labels")
+        try dataset(images: try read(images, expectedDims: 3, what: "images"), imagesLocation: images,
+                    labels: try read(labels, expectedDims: 1, what: "labels"), labelsLocation: labels, name: name)
+    }
+
+    static func dataset(images img: Array, imagesLocation images: String, labels lab: Array, labelsLocation labels: String,
+                        name: String) throws -> Dataset {
         let n = img.dims[0], d = img.dims[1] * img.dims[2]
         guard lab.dims[0] == n else {
             throw DataError(labels, "holds \(lab.dims[0]) labels but \(images) holds \(n) images")
         }
         guard n > 0 else { throw DataError(images, "holds no images") }
+        guard d > 0 else { throw DataError(images, "images of \(img.dims[1])×\(img.dims[2]) pixels hold no pixels") }
         var labelArray = [Int](); labelArray.reserveCapacity(n)
         for (i, l) in lab.bytes.enumerated() {
             guard l < 10 else { throw DataError(labels, "label \(l) of item \(i) (byte offset \(8 + i)) is not a digit 0…9") }

@@ -51,16 +51,35 @@ public struct OptimizerSpec: Sendable, Equatable, Codable {
         self.clipNorm = clipNorm
     }
 
+    /// No momentum, decay or clipping and no preconditioner: the update is −γ_t·g, so Ŝ's kernel
+    /// fast path is exact (lens.md §8).
+    public var isPlainGradientDescent: Bool { kind == .sgd && momentum == 0 && weightDecay == 0 && clipNorm == nil }
+
+    /// Adam and AdamW divide by a running second moment, a diagonal preconditioner: the kernels
+    /// the lens sees are K^P (lens.md §4), which the layer Gram path cannot form.
+    public var isPreconditioned: Bool { kind != .sgd }
+
+    /// Float buffers of θ's size the optimizer keeps (SGD's momentum; Adam's two moments and its
+    /// diagonal), which are also what its checkpointed state holds besides a few counters.
+    public var buffersPerParameter: Int {
+        switch kind {
+        case .sgd: return momentum != 0 ? 1 : 0
+        case .adam, .adamw: return 3
+        }
+    }
+
+    /// Floats per parameter the smoother tracks besides θ's sensitivity (the momentum buffer or
+    /// Adam's first moment): `sensitivityStateCount` of the built optimizer, divided by P.
+    public var sensitivityStatesPerParameter: Int {
+        switch kind {
+        case .sgd: return momentum != 0 ? 1 : 0
+        case .adam, .adamw: return 1
+        }
+    }
+
     public var learningRateSchedule: LearningRateSchedule {
         LearningRateSchedule(base: lr, shape: schedule, warmupSteps: warmupSteps, totalSteps: totalSteps)
     }
-
-    /// Plain gradient descent (lens.md §8): SGD without momentum, weight decay or clipping.
-    public var isPlainGradientDescent: Bool { kind == .sgd && momentum == 0 && weightDecay == 0 && clipNorm == nil }
-    /// A diagonal preconditioner P_t ≠ I (Adam, AdamW; lens.md §4).
-    public var isPreconditioned: Bool { kind != .sgd }
-    /// Floats of per-direction optimizer state the label-sensitivity engine carries (lens.md §8).
-    public func sensitivityStateCount(parameterCount p: Int) -> Int { kind == .sgd ? (momentum != 0 ? p : 0) : p }
 
     /// Rejects settings PyTorch rejects, with the offending field named.
     public func validate() throws {

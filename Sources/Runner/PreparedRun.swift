@@ -15,16 +15,18 @@ public final class PreparedRun {
     let evalTrain: [Int], reference: [Int], testRows: [Int]
 
     /// Loads the data and checks everything that depends on it (batch size, evaluation sizes,
-    /// the smoother's memory), each failure naming its config key.
-    public init(_ config: TrainConfig) throws {
-        self.config = config
+    /// the memory the run needs, the smoother's share of it), each failure naming its config key.
+    public init(_ given: TrainConfig) throws {
+        var config = given
         do {
             split = try DataFactory.load(config.data, seed: config.seed)
         } catch let error as DataError {
             throw ConfigError("data: \(error)")
         }
-        let n = split.train.count, c = split.train.targetDimension
+        let n = split.train.count, c = split.train.targetDimension, testCount = split.test.count
         guard n > 0 else { throw ConfigError("data: the training set is empty") }
+        // Test metrics over no points would be stored as 0.0, which reads like a result.
+        guard testCount > 0 else { throw ConfigError("data: the test split is empty; \(Self.emptyTestAdvice(config.data))") }
         let o = config.optimizer
         if o.batchSize > n {
             throw ConfigError("optimizer.batch_size: \(o.batchSize) is larger than the training set (\(n) examples)")
@@ -32,26 +34,38 @@ public final class PreparedRun {
         if config.loss == .crossEntropy && c < 2 {
             throw ConfigError("loss: cross_entropy needs C ≥ 2 outputs; this data has \(c) (use data.target: onehot, or loss: mse)")
         }
+        if config.lens.evalTrain > n { throw ConfigError("lens.eval_train: \(config.lens.evalTrain) is larger than the training set (\(n))") }
+        if config.lens.evalTest > testCount { throw ConfigError("lens.eval_test: \(config.lens.evalTest) is larger than the test set (\(testCount))") }
+        if config.lens.options.referenceSize > n {
+            guard config.lens.referenceIsDefault else {
+                throw ConfigError("lens.reference: \(config.lens.options.referenceSize) is larger than the training set (\(n))")
+            }
+            // The default (256) was nobody's choice: R is the whole training set, and the stored
+            // config says so.
+            config.lens.options.referenceSize = n
+            config.resolved = try TrainConfig.setting(config.resolved, path: ["lens", "reference"], to: .int(n))
+        }
+        self.config = config
         let lens = config.lens
-        if lens.evalTrain > n { throw ConfigError("lens.eval_train: \(lens.evalTrain) is larger than the training set (\(n))") }
-        if lens.evalTest > split.test.count { throw ConfigError("lens.eval_test: \(lens.evalTest) is larger than the test set (\(split.test.count))") }
 
+        // Everything large is sized here, from the widths, before MLP and the optimizer allocate θ.
         let spec = MLPSpec(inputDimension: split.train.dimension, hidden: config.model.hidden, outputDimension: c,
                            activation: config.model.activation, bias: config.model.bias,
                            initialization: config.model.initialization, initScale: config.model.initScale,
                            parameterization: config.model.parameterization)
-        model = MLP(spec)
-        let schedule: ScheduleSpec
-        switch o.schedule {
-        case "step": schedule = .step(every: o.stepSize, factor: Float(o.gamma))
-        case "cosine": schedule = .cosine(floor: Float(o.minLR))
-        default: schedule = .constant
+        let evalTestCount = lens.evalTest == 0 ? testCount : lens.evalTest
+        let estimate = MemoryEstimate(widths: spec.widths, bias: spec.bias, optimizer: o.spec, batchSize: o.batchSize,
+                                      trainCount: n, evalTrainCount: lens.evalTrain == 0 ? n : lens.evalTrain,
+                                      referenceCount: lens.options.referenceSize, testCount: evalTestCount, lens: lens.options)
+        try estimate.check(hidden: config.model.hidden, optimizerKind: o.spec.kind,
+                           physicalMemory: Double(ProcessInfo.processInfo.physicalMemory))
+        if estimate.smoother > lens.options.memoryBudgetBytes {
+            let mb = { (x: Double) in String(format: "%.0f MB", x / 1_048_576) }
+            throw ConfigError("lens.smoother: exact mode needs about \(mb(estimate.smoother)), over lens.memory_budget_mb (\(mb(lens.options.memoryBudgetBytes))); use lens.smoother: probes (memory O(probes·(P + n·C))) or raise the budget")
         }
-        optimizerSpec = OptimizerSpec(kind: OptimizerSpec.Kind(rawValue: o.kind)!, lr: o.lr, momentum: Float(o.momentum),
-                                          nesterov: o.nesterov, dampening: Float(o.dampening), weightDecay: Float(o.weightDecay),
-                                          beta1: Float(o.beta1), beta2: Float(o.beta2), eps: Float(o.eps), schedule: schedule,
-                                          warmupSteps: o.warmupSteps, totalSteps: config.steps, clipNorm: o.clipNorm.map(Float.init))
-        do { try optimizerSpec.validate() } catch { throw ConfigError("\(error)") }
+
+        model = MLP(spec)
+        optimizerSpec = o.spec
 
         trainX = Matrix(rows: n, cols: split.train.dimension, values: split.train.features)
         trainY = Matrix(rows: n, cols: c, values: split.train.targets)
@@ -59,8 +73,7 @@ public final class PreparedRun {
         var rng = RandomSource(seed: config.seed, stream: .evaluation)
         let trainOrder = rng.permutation(n)
         evalTrain = lens.evalTrain == 0 ? Array(0..<n) : Array(trainOrder.prefix(lens.evalTrain)).sorted()
-        reference = Array(trainOrder.prefix(min(lens.options.referenceSize, n))).sorted()
-        let testCount = split.test.count
+        reference = Array(trainOrder.prefix(lens.options.referenceSize)).sorted()
         testRows = lens.evalTest == 0 ? Array(0..<testCount) : Array(rng.permutation(testCount).prefix(lens.evalTest)).sorted()
         let fullTestX = Matrix(rows: testCount, cols: split.test.dimension, values: split.test.features)
         let fullTestY = Matrix(rows: testCount, cols: c, values: split.test.targets)
@@ -68,15 +81,19 @@ public final class PreparedRun {
         testY = Matrix(rows: testRows.count, cols: c)
         fullTestX.gatherRows(testRows, into: testX)
         fullTestY.gatherRows(testRows, into: testY)
+    }
 
-        let engine = SmootherEngineChoice(mode: lens.options.smoother, plainGradientDescent: optimizerSpec.isPlainGradientDescent,
-                                          trainCount: n, outputs: c, probes: lens.options.probes)
-        let memory = engine.memoryBytes(trainCount: n, testCount: testRows.count, outputs: c, parameters: model.parameterCount,
-                                        batch: o.batchSize, optimizerStateCount: optimizerSpec.sensitivityStateCount(parameterCount: model.parameterCount))
-        if memory > lens.options.memoryBudgetBytes {
-            let mb = { (x: Double) in String(format: "%.0f MB", x / 1_048_576) }
-            throw ConfigError("lens.smoother: exact mode needs about \(mb(memory)), over lens.memory_budget_mb (\(mb(lens.options.memoryBudgetBytes))); use lens.smoother: probes (memory O(probes·(P + n·C))) or raise the budget")
+    /// Which data key would give the test split points, for the source the spec names.
+    static func emptyTestAdvice(_ spec: DataSpec) -> String {
+        let keys = DataFactory.source(named: spec.source)?.options.map(\.name) ?? []
+        if case .int(0)? = spec["n_test"] { return "data.n_test is 0; set it ≥ 1" }
+        if keys.contains("test_fraction") {
+            return "data.test_fraction (\(spec["test_fraction"]?.description ?? "0")) leaves no test examples; raise it or set data.n_test ≥ 1"
         }
+        if keys.contains("train_fraction") {
+            return "data.train_fraction (\(spec["train_fraction"]?.description ?? "1")) leaves no test examples; lower it or set data.n_test ≥ 1"
+        }
+        return "set data.n_test ≥ 1"
     }
 
     /// The learner of this run at θ_0, with a fresh optimizer and minibatch order.

@@ -44,6 +44,24 @@ final class SectionReader {
         return value
     }
 
+    /// 0…UInt64.max (seeds): values above Int.max arrive as `.uint` and are stored as such, so
+    /// the resolved config shows the unsigned decimal.
+    func uint64(_ key: String, default d: UInt64) throws -> UInt64 {
+        let value: UInt64
+        switch raw(key) {
+        case .none: value = d
+        case .some(.int(let i)) where i >= 0: value = UInt64(i)
+        case .some(.uint(let u)): value = u
+        case .some(.double(let x)) where x == x.rounded() && x >= 0 && x < 1e15: value = UInt64(x)
+        case .some(.int(let i)): throw ConfigError("\(keyPath(key)): \(i) is out of range; it must be ≥ 0")
+        case .some(.double(let x)) where x == x.rounded() && x < 0 && x > -1e15:
+            throw ConfigError("\(keyPath(key)): \(Int(x)) is out of range; it must be ≥ 0")
+        case .some(let other): throw ConfigError("\(keyPath(key)): expected an integer, got \(describe(other))")
+        }
+        resolved.append((key, value <= UInt64(Int.max) ? .int(Int(value)) : .uint(value)))
+        return value
+    }
+
     func optionalInt(_ key: String, in range: ClosedRange<Int>? = nil) throws -> Int? {
         if (entries.first { $0.0 == key }?.1 ?? .null) == .null {
             known.append(key); resolved.append((key, .null)); return nil
@@ -116,7 +134,7 @@ final class SectionReader {
             values = try items.enumerated().map { index, item in
                 switch item {
                 case .int(let i): return i
-                case .double(let x) where x == x.rounded(): return Int(x)
+                case .double(let x) where x == x.rounded() && abs(x) < 1e15: return Int(x)
                 default: throw ConfigError("\(keyPath(key))[\(index)]: expected an integer, got \(describe(item))")
                 }
             }
@@ -171,8 +189,9 @@ func describe(_ v: ConfigValue) -> String {
     switch v {
     case .map: return "a map"
     case .list: return "a list"
-    case .string(let s): return "'\(s)'"
+    case .string(let s): return "'\(oneLine(s))'"
     case .int(let i): return "\(i)"
+    case .uint(let u): return "\(u)"
     case .double(let d): return "\(d)"
     case .bool(let b): return "\(b)"
     case .null: return "null"

@@ -36,25 +36,11 @@ public struct TrainConfig {
         public var parameterization: Parameterization
     }
 
+    /// The `optimizer:` section: Nets' own spec, plus the batch size, which belongs to the step
+    /// loop rather than the update rule.
     public struct OptimizerConfig {
-        public var kind: String
-        public var lr: Double
+        public var spec: OptimizerSpec
         public var batchSize: Int
-        public var momentum: Double
-        public var nesterov: Bool
-        public var dampening: Double
-        public var weightDecay: Double
-        public var beta1: Double, beta2: Double, eps: Double
-        public var schedule: String
-        public var warmupSteps: Int
-        public var stepSize: Int
-        public var gamma: Double
-        public var minLR: Double
-        public var clipNorm: Double?
-
-        /// No momentum, decay, clipping, schedule-independent: Ŝ's kernel fast path is exact.
-        public var isPlainSGD: Bool { kind == "sgd" && momentum == 0 && weightDecay == 0 && clipNorm == nil }
-        public var isPreconditioned: Bool { kind != "sgd" }
     }
 
     public struct LensConfig {
@@ -62,14 +48,25 @@ public struct TrainConfig {
         /// How many training / test points are evaluated and recorded (0 = all).
         public var evalTrain: Int
         public var evalTest: Int
+        /// `lens.reference` was not given: the default may be cut to the training set's size,
+        /// where a value the user wrote is refused instead.
+        public var referenceIsDefault: Bool
     }
 
     static let optimizerKinds = ["sgd", "adam", "adamw"]
     static let schedules = ["constant", "step", "cosine"]
 
     /// Parses and validates `text` (YAML or JSON), applying `overrides` (`key.path=value`) first.
-    public static func load(text: String, source: String, overrides: [String] = []) throws -> TrainConfig {
+    /// Relative data paths in `text` are taken from `baseDirectory` (the config file's folder;
+    /// nil for a preset: the current directory), those in `overrides` from the current
+    /// directory; the resolved config stores them absolute.
+    public static func load(text: String, source: String, overrides: [String] = [],
+                            baseDirectory: URL? = nil) throws -> TrainConfig {
+        let currentDirectory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
         var tree = try ConfigParser.parse(text, source: source)
+        // A folder URL: without the trailing slash, relative paths would resolve against its parent.
+        let base = baseDirectory.map { URL(fileURLWithPath: $0.path, isDirectory: true) } ?? currentDirectory
+        tree = absolutizingDataPaths(tree, at: [], base: base)
         for assignment in overrides {
             guard let eq = assignment.firstIndex(of: "=") else {
                 throw ConfigError("--set \(assignment): expected key.path=value")
@@ -77,9 +74,45 @@ public struct TrainConfig {
             let path = String(assignment[..<eq]).trimmingCharacters(in: .whitespaces)
             let value = try ConfigParser.parseOverride(String(assignment[assignment.index(after: eq)...]), path: path)
             guard !path.isEmpty else { throw ConfigError("--set \(assignment): empty key path") }
-            tree = try setting(tree, path: path.split(separator: ".").map(String.init), to: value)
+            // Config keys are at most three deep; a longer path is a mistake, and `setting` recurses.
+            let dots = path.utf8.reduce(0) { $0 + ($1 == UInt8(ascii: ".") ? 1 : 0) }
+            guard dots < ConfigParser.maximumDepth else {
+                throw ConfigError("--set \(path.prefix(60))…: \(dots + 1) levels of keys; a config is at most a few levels deep")
+            }
+            let keys = path.split(separator: ".").map(String.init)
+            tree = try setting(tree, path: keys, to: absolutizingDataPaths(value, at: keys, base: currentDirectory))
         }
         return try validate(tree)
+    }
+
+    /// Data options that name files (csv, mnist, cifar10 sources).
+    static let dataPathKeys: Set<String> = ["path", "train_path", "test_path", "images", "labels",
+                                            "test_images", "test_labels", "train_files", "test_files"]
+
+    /// `value`, found at key path `at` of the config, with every relative data path made
+    /// absolute against `base`; other values unchanged.
+    static func absolutizingDataPaths(_ value: ConfigValue, at keys: [String], base: URL) -> ConfigValue {
+        func absolute(_ v: ConfigValue) -> ConfigValue {
+            switch v {
+            case .string(let s) where !s.isEmpty:
+                let expanded = (s as NSString).expandingTildeInPath
+                return .string(URL(fileURLWithPath: expanded, relativeTo: base).standardizedFileURL.path)
+            case .list(let items): return .list(items.map(absolute))
+            default: return v
+            }
+        }
+        switch keys.count {
+        case 0:
+            guard case .map(let entries) = value else { return value }
+            return .map(entries.map { ($0.0, absolutizingDataPaths($0.1, at: [$0.0], base: base)) })
+        case 1 where keys[0] == "data":
+            guard case .map(let entries) = value else { return value }
+            return .map(entries.map { ($0.0, dataPathKeys.contains($0.0) ? absolute($0.1) : $0.1) })
+        case 2 where keys[0] == "data" && dataPathKeys.contains(keys[1]):
+            return absolute(value)
+        default:
+            return value
+        }
     }
 
     static func setting(_ tree: ConfigValue, path: [String], to value: ConfigValue) throws -> ConfigValue {
@@ -99,7 +132,7 @@ public struct TrainConfig {
     static func validate(_ tree: ConfigValue) throws -> TrainConfig {
         let root = try SectionReader(tree, path: "")
         let name = try root.string("name", default: nil)
-        let seed = try root.int("seed", default: 0, in: 0...Int.max)
+        let seed = try root.uint64("seed", default: 0)
         let steps = try root.int("steps", default: 1000, in: 0...100_000_000)
 
         // data: the Data module owns its options; errors are re-rooted under `data.`.
@@ -140,30 +173,43 @@ public struct TrainConfig {
         let loss: Loss = lossName == "mse" ? .mse : .crossEntropy
 
         let o = try root.section("optimizer")
-        let kind = try o.choice("kind", default: "sgd", allowed: optimizerKinds)
+        let kind = OptimizerSpec.Kind(rawValue: try o.choice("kind", default: "sgd", allowed: optimizerKinds))!
+        let lr = try o.double("lr", default: 0.05, min: 0, minOpen: true)
+        let batchSize = try o.int("batch_size", default: 100, in: 1...Int.max)
+        let momentum = try o.double("momentum", default: 0, min: 0, max: 1, maxOpen: true)
+        let nesterov = try o.bool("nesterov", default: false)
+        let dampening = try o.double("dampening", default: 0, min: 0, max: 1)
+        let weightDecay = try o.double("weight_decay", default: kind == .adamw ? 0.01 : 0, min: 0)
+        let beta1 = try o.double("beta1", default: 0.9, min: 0, max: 1, maxOpen: true)
+        let beta2 = try o.double("beta2", default: 0.999, min: 0, max: 1, maxOpen: true)
+        let eps = try o.double("eps", default: 1e-8, min: 0, minOpen: true)
+        let scheduleName = try o.choice("schedule", default: "constant", allowed: schedules)
+        let warmupSteps = try o.int("warmup_steps", default: 0, in: 0...Int.max)
+        // Every schedule key is read (and stored) whichever schedule is chosen.
+        let stepSize = try o.int("step_size", default: max(steps / 3, 1), in: 1...Int.max)
+        let gamma = try o.double("gamma", default: 0.1, min: 0, minOpen: true, max: 1)
+        let minLR = try o.double("min_lr", default: 0, min: 0)
+        let clipNorm: Double? = try o.has("clip_norm") ? o.double("clip_norm", default: 0, min: 0, minOpen: true) : { o.record("clip_norm", .null); return nil }()
+        let schedule: ScheduleSpec
+        switch scheduleName {
+        case "step": schedule = .step(every: stepSize, factor: Float(gamma))
+        case "cosine": schedule = .cosine(floor: Float(minLR))
+        default: schedule = .constant
+        }
         let opt = OptimizerConfig(
-            kind: kind,
-            lr: try o.double("lr", default: 0.05, min: 0, minOpen: true),
-            batchSize: try o.int("batch_size", default: 100, in: 1...Int.max),
-            momentum: try o.double("momentum", default: 0, min: 0, max: 1, maxOpen: true),
-            nesterov: try o.bool("nesterov", default: false),
-            dampening: try o.double("dampening", default: 0, min: 0, max: 1),
-            weightDecay: try o.double("weight_decay", default: kind == "adamw" ? 0.01 : 0, min: 0),
-            beta1: try o.double("beta1", default: 0.9, min: 0, max: 1, maxOpen: true),
-            beta2: try o.double("beta2", default: 0.999, min: 0, max: 1, maxOpen: true),
-            eps: try o.double("eps", default: 1e-8, min: 0, minOpen: true),
-            schedule: try o.choice("schedule", default: "constant", allowed: schedules),
-            warmupSteps: try o.int("warmup_steps", default: 0, in: 0...Int.max),
-            stepSize: try o.int("step_size", default: max(steps / 3, 1), in: 1...Int.max),
-            gamma: try o.double("gamma", default: 0.1, min: 0, minOpen: true, max: 1),
-            minLR: try o.double("min_lr", default: 0, min: 0),
-            clipNorm: try o.has("clip_norm") ? o.double("clip_norm", default: 0, min: 0, minOpen: true) : { o.record("clip_norm", .null); return nil }())
-        if opt.nesterov && opt.momentum == 0 { throw ConfigError("optimizer.nesterov: needs optimizer.momentum > 0") }
+            spec: OptimizerSpec(kind: kind, lr: lr, momentum: Float(momentum), nesterov: nesterov,
+                                dampening: Float(dampening), weightDecay: Float(weightDecay), beta1: Float(beta1),
+                                beta2: Float(beta2), eps: Float(eps), schedule: schedule, warmupSteps: warmupSteps,
+                                totalSteps: steps, clipNorm: clipNorm.map(Float.init)),
+            batchSize: batchSize)
+        if nesterov && momentum == 0 { throw ConfigError("optimizer.nesterov: needs optimizer.momentum > 0") }
         // A stored config carries momentum 0 and nesterov false for every kind: only a real
         // setting is refused.
-        if kind != "sgd" && (opt.momentum != 0 || opt.nesterov) {
-            throw ConfigError("optimizer.momentum: applies to sgd only; \(kind) uses beta1 and beta2")
+        if kind != .sgd && (momentum != 0 || nesterov) {
+            throw ConfigError("optimizer.momentum: applies to sgd only; \(kind.rawValue) uses beta1 and beta2")
         }
+        // Settings PyTorch itself rejects (nesterov with dampening, …) are config errors too.
+        do { try opt.spec.validate() } catch { throw ConfigError("\(error)") }
         root.record("optimizer", try o.finish())
 
         let l = try root.section("lens")
@@ -173,6 +219,7 @@ public struct TrainConfig {
         let evalTest = try l.int("eval_test", default: 0, in: 0...Int.max)
         lensOptions.kernel = try l.bool("kernel", default: true)
         lensOptions.kernelPath = KernelPathChoice(rawValue: try l.choice("kernel_path", default: "auto", allowed: KernelPathChoice.allCases.map(\.rawValue)))!
+        let referenceIsDefault = !l.has("reference") || tree["lens"]?["reference"] == .null
         lensOptions.referenceSize = try l.int("reference", default: 256, in: 1...Int.max)
         lensOptions.smoother = SmootherMode(rawValue: try l.choice("smoother", default: loss == .mse ? "exact" : "off", allowed: SmootherMode.allCases.map(\.rawValue)))!
         lensOptions.probes = try l.int("probes", default: 32, in: 2...100_000)
@@ -181,11 +228,14 @@ public struct TrainConfig {
         if lensOptions.gradReferenceStep > steps {
             throw ConfigError("lens.grad_ref_step: \(lensOptions.gradReferenceStep) is after the last step (\(steps))")
         }
+        if lensOptions.kernelPath == .layerGram && opt.spec.isPreconditioned {
+            throw ConfigError("lens.kernel_path: layer_gram needs an optimizer without a preconditioner, and optimizer.kind \(kind.rawValue) preconditions its updates (kernels are K^P, lens.md §4); use optimizer.kind: sgd, or lens.kernel_path: auto, explicit or vjp_jvp")
+        }
         if lensOptions.smoother != .off && loss != .mse {
             throw ConfigError("lens.smoother: the smoother is defined for squared loss (lens.md §8); set loss: mse or lens.smoother: off")
         }
         lensOptions.totalSteps = steps
-        lensOptions.seed = UInt64(seed)
+        lensOptions.seed = seed
         root.record("lens", try l.finish())
 
         // About every 5% of the run by default; the 60 s wall-clock floor applies on top.
@@ -195,12 +245,13 @@ public struct TrainConfig {
         root.record("checkpoint", try c.finish())
 
         let resolved = try root.finish()
-        return TrainConfig(name: name, seed: UInt64(seed), steps: steps, data: dataSpec,
+        return TrainConfig(name: name, seed: seed, steps: steps, data: dataSpec,
                            model: ModelConfig(hidden: hidden, activation: activation, bias: bias,
                                               initialization: initialization, initScale: Float(initScale),
                                               parameterization: parameterization),
                            loss: loss, optimizer: opt,
-                           lens: LensConfig(options: lensOptions, evalTrain: evalTrain, evalTest: evalTest),
+                           lens: LensConfig(options: lensOptions, evalTrain: evalTrain, evalTest: evalTest,
+                                              referenceIsDefault: referenceIsDefault),
                            checkpoint: checkpoint, resolved: resolved)
     }
 
@@ -210,6 +261,8 @@ public struct TrainConfig {
         case .double(let d): return .double(d)
         case .string(let s): return .string(s)
         case .bool(let b): return .bool(b)
+        // Data options are all far below Int.max: as a number it fails their range check.
+        case .uint(let u): return .double(Double(u))
         case .list(let items):
             let converted = items.compactMap(dataValue)
             return converted.count == items.count ? .list(converted) : nil

@@ -4,7 +4,8 @@ import Foundation
 /// transaction, and records progress in `PRAGMA user_version` (= number of applied migrations)
 /// and in the `schema_migrations` table (one row per migration, with the time it was applied).
 ///
-/// The version check comes first, before anything is written: a database from a newer tlens is
+/// The checks come first, before anything is written: a database from a newer tlens, and a
+/// SQLite file of another application (schema objects but no tlens migration record), are
 /// refused and left byte-identical (no WAL switch, no journal, no header change). Re-opening an
 /// up-to-date database is a no-op.
 ///
@@ -22,8 +23,8 @@ public enum Migrator {
         Int(try db.scalarInt("PRAGMA user_version") ?? 0)
     }
 
-    /// Refuses a database whose schema is newer than this binary, or (for a read-only
-    /// connection) one that is not fully migrated. Reads only.
+    /// Refuses a database whose schema is newer than this binary, one another application
+    /// made, or (for a read-only connection) one that is not fully migrated. Reads only.
     public static func checkVersion(of db: Database) throws {
         let current = try version(of: db)
         if current > latestVersion {
@@ -32,11 +33,42 @@ public enum Migrator {
                 message: "schema version \(current) is newer than this tlens understands (\(latestVersion)); use a newer tlens",
                 path: db.path)
         }
+        if let names = try foreignObjects(in: db) {
+            // Adding tlens's tables to someone else's file, and switching it to WAL, would change
+            // a file the user only pointed at by mistake.
+            let shown = names.prefix(3).joined(separator: ", ") + (names.count > 3 ? ", …" : "")
+            throw DatabaseError(
+                code: .SQLITE_ERROR,
+                message: "not a tlens database (it has tables \(shown); tlens keeps its runs in a file of its own)",
+                path: db.path)
+        }
         if db.mode == .readOnly && current < latestVersion {
             let what = current == 0 ? "not a tlens database (no schema)" :
                 "schema version \(current) is older than \(latestVersion); open it read-write once to migrate"
             throw DatabaseError(code: .SQLITE_ERROR, message: what, path: db.path)
         }
+    }
+
+    /// The names of the tables (or, without tables, other schema objects) of a database that
+    /// has a schema but no tlens migration record; nil for an empty database or a tlens one.
+    /// A `schema_migrations` table alone is not enough (Rails keeps one too): its first row must
+    /// be tlens's first migration.
+    static func foreignObjects(in db: Database) throws -> [String]? {
+        guard (try db.scalarInt("SELECT count(*) FROM sqlite_schema") ?? 0) > 0 else { return nil }
+        let columns = try db.scalarInt("""
+            SELECT count(*) FROM pragma_table_info('schema_migrations') WHERE name IN ('version', 'name', 'applied_at')
+            """)
+        if columns == 3, try db.scalarText("SELECT name FROM schema_migrations WHERE version = 1") == migrationNames.first {
+            return nil
+        }
+        var names: [String] = []
+        for sql in ["SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+                    "SELECT name FROM sqlite_schema ORDER BY name"] where names.isEmpty {
+            let select = try db.prepare(sql)
+            // A name may hold a newline; the refusal stays one line.
+            while try select.step() { names.append((select.string(at: 0) ?? "?").split(whereSeparator: \.isNewline).joined(separator: " ")) }
+        }
+        return names
     }
 
     /// Checks the version, switches the file to WAL, and applies the pending migrations.

@@ -86,7 +86,9 @@ enum TrainCommand {
             }
             text = s; source = "preset \(preset)"
         }
-        var config = try TrainConfig.load(text: text, source: source, overrides: overrides)
+        // Relative data paths in a config file are relative to that file, not to where tlens runs.
+        let baseDirectory = configPath.map { URL(fileURLWithPath: $0).deletingLastPathComponent() }
+        var config = try TrainConfig.load(text: text, source: source, overrides: overrides, baseDirectory: baseDirectory)
         if let name { config.name = name }
         let prepared = try PreparedRun(config)          // validation done; nothing stored yet
         let recorder = try Recorder(path: databasePath)

@@ -110,6 +110,48 @@ final class CLITests: XCTestCase {
         }
     }
 
+    /// Every refusal of the validation section comes before the run row: against a database
+    /// that already holds one completed run, each exits non-zero with one line on stderr and
+    /// leaves the file's bytes and its run count as they were.
+    func testRefusalsLeaveAnExistingDatabaseByteIdentical() throws {
+        let db = path("existing.sqlite")
+        XCTAssertEqual(try tlens(quickRun + ["--db", db]).status, 0)
+        let before = try bytes(db)
+        let sub = directory.appendingPathComponent("configs")
+        try FileManager.default.createDirectory(at: sub, withIntermediateDirectories: true)
+        let relative = sub.appendingPathComponent("run.yaml").path
+        try "data: {source: csv, path: absent.csv, target_column: y}\n".write(toFile: relative, atomically: true, encoding: .utf8)
+        let cases: [(arguments: [String], expected: String)] = [
+            (["--set", "optimizer.kind=adam", "--set", "lens.kernel_path=layer_gram"], "lens.kernel_path: layer_gram needs an optimizer without a preconditioner"),
+            (["--set", "model.hidden=[100000, 100000]"], "(θ alone 40.0 GB as a checkpoint blob, over SQLite's 1 GB blob limit); reduce model.hidden"),
+            (["--set", "data.n_train=200", "--set", "lens.reference=500"], "lens.reference: 500 is larger than the training set (200)"),
+            (["--set", "data.n_test=0"], "data: the test split is empty; data.n_test is 0; set it ≥ 1"),
+            (["--set", "seed=18446744073709551616"], "seed: expected an integer"),
+            (["--set", "model.hidden=" + String(repeating: "[", count: 100_000)], "nested more than 64 levels deep"),
+        ]
+        for (arguments, expected) in cases {
+            assertOneLineError(try tlens(quickRun + arguments + ["--db", db]), containing: expected)
+        }
+        // A relative data path is looked for beside the config file, and the refusal says where.
+        let expectedPath = sub.appendingPathComponent("absent.csv").standardizedFileURL.path
+        assertOneLineError(try tlens(["train", "--config", relative, "--quiet", "--db", db]), containing: "\(expectedPath): no such file")
+        XCTAssertEqual(try bytes(db), before, "a refused run changed the database")
+        XCTAssertEqual(try Database(path: db, mode: .readOnly).runs().count, 1)
+
+        // Another application's SQLite file is refused, byte-identical, with no WAL left behind.
+        let foreign = path("accounts.sqlite")
+        do {
+            let other = try Database(path: foreign, mode: .create)
+            try other.execute("CREATE TABLE account(id INTEGER PRIMARY KEY, owner TEXT); INSERT INTO account(owner) VALUES ('ada')")
+            try other.close()
+        }
+        let foreignBefore = try bytes(foreign)
+        assertOneLineError(try tlens(quickRun + ["--db", foreign]),
+                           containing: "\(foreign): not a tlens database (it has tables account; tlens keeps its runs in a file of its own)")
+        XCTAssertEqual(try bytes(foreign), foreignBefore)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: foreign + "-wal"))
+    }
+
     /// Starts a long run, waits until it has committed steps, then sends `signal`.
     func interruptedRun(_ signal: Int32, db: String) throws -> (status: Int32, database: Database) {
         let candidates = [Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent()]

@@ -14,7 +14,7 @@ final class KernelStatisticsTests: XCTestCase {
         data: {source: teacher-quadratic, n_train: 20, n_test: 8, d: 3}
         model: {hidden: [6], activation: tanh}
         optimizer: {kind: sgd, lr: 0.1, batch_size: 5}
-        lens: {every: 1, kernel: true, reference: 50, smoother: off}
+        lens: {every: 1, kernel: true, reference: 20, smoother: off}
         """
         let (sink, loop) = try trainInMemory(yaml)
         let prepared = loop.prepared, model = prepared.model

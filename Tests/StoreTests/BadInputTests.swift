@@ -89,4 +89,47 @@ final class BadInputTests: XCTestCase {
         XCTAssertEqual(assertDatabaseError(try Database(path: inMissingFolder, mode: .create))?.message.contains("does not exist"), true)
         XCTAssertFalse(fileExists(inMissingFolder))
     }
+
+    /// Another application's SQLite file: tlens must neither add its tables nor switch it to WAL.
+    func testAnotherApplicationsDatabaseIsRefusedAndLeftByteIdentical() throws {
+        let ledger = directory.path("ledger.sqlite")
+        do {
+            let db = try Database(path: ledger, mode: .create)
+            try db.execute("""
+                CREATE TABLE account(id INTEGER PRIMARY KEY, owner TEXT);
+                CREATE TABLE ledger(account_id INTEGER, amount REAL);
+                CREATE TABLE payee(name TEXT); CREATE TABLE rate(x); CREATE INDEX ledger_by_account ON ledger(account_id);
+                INSERT INTO account(owner) VALUES ('ada'), ('grace');
+                """)
+            try db.close()
+        }
+        // Rails keeps a schema_migrations table too; it is not tlens's.
+        let rails = directory.path("rails.sqlite")
+        do {
+            let db = try Database(path: rails, mode: .create)
+            try db.execute("CREATE TABLE schema_migrations(version TEXT PRIMARY KEY); INSERT INTO schema_migrations VALUES ('20240101000000')")
+            try db.close()
+        }
+        for (path, tables) in [(ledger, "account, ledger, payee, …"), (rails, "schema_migrations")] {
+            let before = try fileBytes(path)
+            let digest = Array(before.prefix(100))
+            for mode in allModes {
+                let error = assertDatabaseError(try Database.openTLens(path: path, mode: mode))
+                XCTAssertEqual(error?.description,
+                               "\(path): not a tlens database (it has tables \(tables); tlens keeps its runs in a file of its own) [SQLITE_ERROR]")
+            }
+            let recorderError = assertDatabaseError(try Recorder(path: path))
+            XCTAssertEqual(recorderError?.message.hasPrefix("not a tlens database (it has tables"), true)
+            XCTAssertEqual(try fileBytes(path), before, "\(path) was modified")
+            // Byte 18 of the header is the write version: 1 = rollback journal, 2 = WAL.
+            XCTAssertEqual(digest[18], 1)
+            for suffix in ["-wal", "-shm", "-journal"] { XCTAssertFalse(fileExists(path + suffix), suffix) }
+            XCTAssertEqual(try Database(path: path, mode: .readOnly).scalarInt("SELECT count(*) FROM sqlite_schema WHERE name = 'runs'"), 0)
+        }
+        // An empty file is still a new database, and a tlens database still opens.
+        let empty = directory.path("empty.sqlite")
+        FileManager.default.createFile(atPath: empty, contents: Data())
+        XCTAssertNoThrow(try Database.openTLens(path: empty).close())
+        XCTAssertNoThrow(try Database.openTLens(path: try makeDatabase("tlens.sqlite")).close())
+    }
 }
