@@ -21,24 +21,9 @@ final class CLITests: XCTestCase {
 
     /// Runs the tlens executable SwiftPM built next to the test bundle.
     func tlens(_ arguments: [String]) throws -> Outcome {
-        let candidates = [Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent(),
-                          URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()]
-            + Bundle.allBundles.map { $0.bundleURL.deletingLastPathComponent() }
-        guard let binary = candidates.map({ $0.appendingPathComponent("tlens") })
-            .first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-            XCTFail("tlens executable not found next to the test bundle")
-            throw CocoaError(.fileNoSuchFile)
-        }
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        let (process, out, err) = try startTLens(arguments, in: directory, capture: true)
+        let stdout = out!.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err!.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
                        stderr: String(decoding: stderr, as: UTF8.self))
@@ -154,17 +139,9 @@ final class CLITests: XCTestCase {
 
     /// Starts a long run, waits until it has committed steps, then sends `signal`.
     func interruptedRun(_ signal: Int32, db: String) throws -> (status: Int32, database: Database) {
-        let candidates = [Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent()]
-            + Bundle.allBundles.map { $0.bundleURL.deletingLastPathComponent() }
-        let binary = try XCTUnwrap(candidates.map { $0.appendingPathComponent("tlens") }
-            .first { FileManager.default.isExecutableFile(atPath: $0.path) })
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = ["train", "--preset", "digits-3v5", "--set", "steps=1000000", "--set", "lens.every=1", "--set", "lens.smoother=off",
-                             "--set", "lens.kernel=false", "--quiet", "--db", db]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let (process, _, _) = try startTLens(["train", "--preset", "digits-3v5", "--set", "steps=1000000", "--set", "lens.every=1",
+                                              "--set", "lens.smoother=off", "--set", "lens.kernel=false", "--quiet", "--db", db],
+                                             in: directory)
         let deadline = Date().addingTimeInterval(60)
         var committed = 0
         while committed < 20 && Date() < deadline {

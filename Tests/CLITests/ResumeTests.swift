@@ -1,0 +1,133 @@
+import Foundation
+import Store
+import XCTest
+
+/// `tlens resume` after real SIGKILLs: a run killed at arbitrary steps and resumed (killed again
+/// while resuming) records every scalar and vector bit for bit as a run that was never stopped
+/// (lens.md §11). Three lens/optimizer combinations cover the three smoother engines.
+final class ResumeTests: XCTestCase {
+    var directory: URL!
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("tlens-resume-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
+
+    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+
+    /// Small enough for a debug build, long enough to be killed mid-run several times.
+    let base = """
+        data: {source: digits, classes: [3, 5], target: pm1, n_train: 120}
+        model: {hidden: [16]}
+        optimizer: {kind: sgd, lr: 0.02, batch_size: 16}
+        steps: 400
+        lens: {every: 2, reference: 32, eval_test: 40}
+        checkpoint: {every: 25}
+        """
+
+    /// Runs to the end, exit status and stderr.
+    func finish(_ arguments: [String]) throws -> (Int32, String) {
+        let (process, _, err) = try startTLens(arguments + ["--quiet"], in: directory, capture: true)
+        let stderr = String(decoding: err!.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, stderr)
+    }
+
+    /// Starts `arguments`, SIGKILLs the process once `db` has committed a step ≥ `step` (and a
+    /// checkpoint after the one it started from), and returns the step it was killed at.
+    func kill(_ arguments: [String], db: String, afterStep step: Int) throws -> Int {
+        let (process, _, _) = try startTLens(arguments + ["--quiet"], in: directory)
+        let deadline = Date().addingTimeInterval(120)
+        var reached = 0
+        while process.isRunning && Date() < deadline {
+            if let database = try? Database(path: db, mode: .readOnly),
+               let last = try? database.scalarInt("SELECT coalesce(max(last_step), 0) FROM runs WHERE id = 1") {
+                reached = Int(last)
+                if reached >= step { break }
+            }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        XCTAssertTrue(process.isRunning, "the run ended before step \(step) (reached \(reached)); make it longer")
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationReason, .uncaughtSignal)
+        return reached
+    }
+
+    /// (key, step) → value bits, and (kind, split, step) → blob, of run 1.
+    func records(_ db: String) throws -> (scalars: [String: UInt64], vectors: [String: [UInt8]]) {
+        let database = try Database(path: db, mode: .readOnly)
+        var scalars: [String: UInt64] = [:], vectors: [String: [UInt8]] = [:]
+        let s = try database.prepare("SELECT k.name, m.step, m.value FROM metrics m JOIN metric_keys k ON k.id = m.key_id WHERE m.run_id = 1")
+        while try s.step() { scalars["\(s.string(at: 0) ?? "")@\(s.int64(at: 1))"] = s.isNull(at: 2) ? 0x7FF8_dead : s.double(at: 2).bitPattern }
+        let v = try database.prepare("SELECT kind, split, step, data FROM vectors WHERE run_id = 1")
+        while try v.step() { vectors["\(v.string(at: 0) ?? "")/\(v.string(at: 1) ?? "")@\(v.int64(at: 2))"] = v.blob(at: 3) ?? [] }
+        return (scalars, vectors)
+    }
+
+    func assertKilledRunsResumeBitIdentically(_ overrides: [String], killAt fractions: [Double], file: StaticString = #filePath, line: UInt = #line) throws {
+        let config = path("run.yaml")
+        try base.write(toFile: config, atomically: true, encoding: .utf8)
+        let train = ["train", "--config", config] + overrides.flatMap { ["--set", $0] }
+        let reference = path("reference.sqlite"), killed = path("killed.sqlite")
+        XCTAssertEqual(try finish(train + ["--db", reference]).0, 0, file: file, line: line)
+
+        // Killed during the first run, then again during each resumed run (a double kill and more).
+        var killedAt: [Int] = []
+        killedAt.append(try kill(train + ["--db", killed], db: killed, afterStep: Int(400 * fractions[0])))
+        for fraction in fractions.dropFirst() {
+            killedAt.append(try kill(["resume", "1", "--db", killed], db: killed, afterStep: Int(400 * fraction)))
+        }
+        let (status, stderr) = try finish(["resume", "1", "--db", killed])
+        XCTAssertEqual(status, 0, stderr, file: file, line: line)
+        XCTAssertEqual(Set(killedAt).count, killedAt.count, "each kill at a different step: \(killedAt)", file: file, line: line)
+
+        let expected = try records(reference), got = try records(killed)
+        XCTAssertGreaterThan(expected.scalars.count, 1000, file: file, line: line)
+        XCTAssertEqual(got.scalars.count, expected.scalars.count, file: file, line: line)
+        XCTAssertEqual(got.vectors.count, expected.vectors.count, file: file, line: line)
+        let differing = expected.scalars.filter { got.scalars[$0.key] != $0.value }.map(\.key).sorted()
+        XCTAssertTrue(differing.isEmpty, "killed at \(killedAt): \(differing.count) scalars differ, e.g. \(differing.prefix(5))", file: file, line: line)
+        let differingVectors = expected.vectors.filter { got.vectors[$0.key] != $0.value }.map(\.key).sorted()
+        XCTAssertTrue(differingVectors.isEmpty, "killed at \(killedAt): vectors differ: \(differingVectors.prefix(5))", file: file, line: line)
+
+        // The run kept its id, says where it resumed from, and ended completed.
+        let database = try Database(path: killed, mode: .readOnly)
+        XCTAssertEqual(try database.runs().map(\.id), [1], file: file, line: line)
+        XCTAssertEqual(try database.run(id: 1)?.status, .completed, file: file, line: line)
+        XCTAssertEqual(try database.scalarInt("SELECT count(*) FROM events WHERE run_id = 1 AND kind = 'resumed'"),
+                       Int64(fractions.count), file: file, line: line)
+        XCTAssertEqual(try database.scalarText("PRAGMA integrity_check"), "ok", file: file, line: line)
+    }
+
+    func testPlainSGDWithTheExactKernelSmootherResumesBitIdentically() throws {
+        try assertKilledRunsResumeBitIdentically([], killAt: [0.2, 0.45, 0.8])
+    }
+
+    func testAdamWWithProbesResumesBitIdentically() throws {
+        try assertKilledRunsResumeBitIdentically(["optimizer.kind=adamw", "optimizer.lr=0.003", "lens.smoother=probes", "lens.probes=8"],
+                                                 killAt: [0.15, 0.5, 0.85])
+    }
+
+    func testMomentumSGDWithTheExactLabelSensitivityEngineResumesBitIdentically() throws {
+        try assertKilledRunsResumeBitIdentically(["optimizer.momentum=0.9", "data.n_train=48", "optimizer.batch_size=12"],
+                                                 killAt: [0.3, 0.55, 0.9])
+    }
+
+    func testResumeRefusesACompletedRunAndLeavesTheFileAlone() throws {
+        let db = path("done.sqlite")
+        let config = path("run.yaml")
+        try base.write(toFile: config, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try finish(["train", "--config", config, "--set", "steps=20", "--db", db]).0, 0)
+        let before = try Data(contentsOf: URL(fileURLWithPath: db))
+        for (arguments, message) in [(["resume", "1"], "run 1 is completed"), (["resume", "7"], "no run 7")] {
+            let (status, stderr) = try finish(arguments + ["--db", db])
+            XCTAssertNotEqual(status, 0)
+            XCTAssertTrue(stderr.contains(message), stderr)
+            XCTAssertEqual(stderr.split(separator: "\n").count, 1, stderr)
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: db)), before)
+    }
+}

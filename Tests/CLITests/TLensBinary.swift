@@ -1,0 +1,28 @@
+import Foundation
+import XCTest
+
+/// The tlens executable SwiftPM built next to the test bundle.
+func tlensBinary() throws -> URL {
+    let candidates = [Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent(),
+                      URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()]
+        + Bundle.allBundles.map { $0.bundleURL.deletingLastPathComponent() }
+    guard let binary = candidates.map({ $0.appendingPathComponent("tlens") })
+        .first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+        XCTFail("tlens executable not found next to the test bundle")
+        throw CocoaError(.fileNoSuchFile)
+    }
+    return binary
+}
+
+/// A tlens child process in `directory`, its output discarded or captured.
+func startTLens(_ arguments: [String], in directory: URL, capture: Bool = false) throws -> (Process, Pipe?, Pipe?) {
+    let process = Process()
+    process.executableURL = try tlensBinary()
+    process.arguments = arguments
+    process.currentDirectoryURL = directory
+    let out = capture ? Pipe() : nil, err = capture ? Pipe() : nil
+    process.standardOutput = out ?? FileHandle.nullDevice
+    process.standardError = err ?? FileHandle.nullDevice
+    try process.run()
+    return (process, out, err)
+}
