@@ -77,10 +77,14 @@ public struct StateReader {
     let bytes: [UInt8]
     var position = 0
     public let kind: String
+    /// A validating pass: every length and shape is checked, but `…(into:)` reads write nothing,
+    /// so an importer can check a whole blob before it changes any state.
+    public let validating: Bool
 
-    public init(_ bytes: [UInt8], kind: String, version: UInt32) throws {
+    public init(_ bytes: [UInt8], kind: String, version: UInt32, validating: Bool = false) throws {
         self.bytes = bytes
         self.kind = kind
+        self.validating = validating
         guard bytes.count >= 12, Array(bytes[0..<4]) == Array("TLSB".utf8) else {
             throw StateError("\(kind) state: not a tlens state blob (\(bytes.count) bytes, no TLSB header)")
         }
@@ -139,6 +143,7 @@ public struct StateReader {
     /// Reads floats straight into `destination` (exactly `count` of them).
     public mutating func floats(into destination: UnsafeMutablePointer<Float>, count expected: Int, what: String) throws {
         let n = try count(expected: expected, elementBytes: 4, what: what)
+        if validating { position += 4 * n; return }
         bytes.withUnsafeBytes { raw in
             let src = raw.baseAddress! + position
             for i in 0..<n {
@@ -171,6 +176,7 @@ public struct StateReader {
             throw StateError("\(kind) state: \(what) is \(rows)×\(cols), expected \(m.rows)×\(m.cols)")
         }
         let n = try count(expected: rows * cols, elementBytes: 4, what: what)
+        if validating { position += 4 * n; return }
         bytes.withUnsafeBytes { raw in
             let src = (raw.baseAddress! + position)
             for i in 0..<rows {

@@ -61,10 +61,8 @@ final class ExactKernelInstrument: LensInstrument {
     }
 
     func importState(from r: inout StateReader) throws {
-        let restored = Matrix(rows: current.rows, cols: current.cols)
-        try r.matrix(into: restored, what: "the learner's predictions over U")
+        try r.matrix(into: current, what: "the learner's predictions over U")
         guard try r.bool() == (smoother != nil) else { throw StateError("LENS state: smoother state does not match this run") }
         try smoother?.importState(from: &r)
-        current.copy(from: restored)
     }
 }

@@ -228,6 +228,7 @@ final class JacobianInstrument: LensInstrument {
             throw StateError("LENS state: the checkpoint \(hasSmoother ? "has" : "has no") smoother state; this run \(smoother != nil ? "has" : "has no") smoother")
         }
         try smoother?.importState(from: &r)
+        guard !r.validating else { return }
         initialReferenceKernel = kernels[0]
         previousReferenceKernel = kernels[1]
         gradReference = reference
