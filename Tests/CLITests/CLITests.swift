@@ -137,11 +137,12 @@ final class CLITests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: foreign + "-wal"))
     }
 
-    /// Starts a long run, waits until it has committed steps, then sends `signal`.
-    func interruptedRun(_ signal: Int32, db: String) throws -> (status: Int32, database: Database) {
-        let (process, _, _) = try startTLens(["train", "--preset", "digits-3v5", "--set", "steps=1000000", "--set", "lens.every=1",
-                                              "--set", "lens.smoother=off", "--set", "lens.kernel=false", "--quiet", "--db", db],
-                                             in: directory)
+    /// Starts a long run, waits until it has committed steps, then sends `signal` (`times` times,
+    /// 50 ms apart). Returns the exit status, stderr and the database.
+    func interruptedRun(_ signal: Int32, db: String, times: Int = 1) throws -> (status: Int32, stderr: String, database: Database) {
+        let (process, _, err) = try startTLens(["train", "--preset", "digits-3v5", "--set", "steps=1000000", "--set", "lens.every=1",
+                                                "--set", "lens.smoother=off", "--set", "lens.kernel=false", "--quiet", "--db", db],
+                                               in: directory, capture: true)
         let deadline = Date().addingTimeInterval(60)
         var committed = 0
         while committed < 20 && Date() < deadline {
@@ -151,22 +152,38 @@ final class CLITests: XCTestCase {
             }
         }
         XCTAssertGreaterThanOrEqual(committed, 20, "the run never committed steps")
-        kill(process.processIdentifier, signal)
+        for k in 0..<times {
+            if k > 0 { Thread.sleep(forTimeInterval: 0.05) }
+            kill(process.processIdentifier, signal)
+        }
+        let stderr = signal == SIGKILL ? "" : String(decoding: err!.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        return (process.terminationStatus, try Database(path: db, mode: .readOnly))
+        return (process.terminationStatus, stderr, try Database(path: db, mode: .readOnly))
     }
 
-    func testSIGINTFinishesTheRunAsInterrupted() throws {
-        let (status, database) = try interruptedRun(SIGINT, db: path("sigint.sqlite"))
-        XCTAssertEqual(status, 130)
-        let run = try XCTUnwrap(try database.runs().first)
-        XCTAssertEqual(run.status, .interrupted)
-        XCTAssertGreaterThanOrEqual(try database.scalars(run: run.id, key: "train_loss").count, 20)
-        XCTAssertEqual(try database.scalarText("PRAGMA integrity_check"), "ok")
+    /// Ctrl-C: one line at once naming the step and the resume command, then the run finishes
+    /// its step, writes a checkpoint of it and ends `interrupted` (exit 130); a second Ctrl-C
+    /// changes nothing of that. (ResumeTests resumes a run stopped this way bit-identically.)
+    func testSIGINTFinishesTheRunAsInterruptedWithACheckpoint() throws {
+        for times in [1, 2] {
+            let db = path("sigint-\(times).sqlite")
+            let (status, stderr, database) = try interruptedRun(SIGINT, db: db, times: times)
+            XCTAssertEqual(status, 130, stderr)
+            XCTAssertTrue(stderr.contains("stopping after step"), stderr)
+            XCTAssertTrue(stderr.contains("resume with: tlens resume 1"), stderr)
+            let run = try XCTUnwrap(try database.runs().first)
+            XCTAssertEqual(run.status, .interrupted)
+            let last = try XCTUnwrap(run.lastStep)
+            XCTAssertGreaterThanOrEqual(try database.scalars(run: run.id, key: "train_loss").count, 20)
+            XCTAssertEqual(try database.scalarInt("SELECT max(step) FROM checkpoints WHERE run_id = 1 AND learner_state IS NOT NULL"),
+                           Int64(last), "the checkpoint is the last finished step")
+            XCTAssertEqual(try database.scalarText("PRAGMA integrity_check"), "ok")
+            try database.close()
+        }
     }
 
     func testSIGKILLLeavesACrashedRunWithItsCommittedSteps() throws {
-        let (_, database) = try interruptedRun(SIGKILL, db: path("sigkill.sqlite"))
+        let (_, _, database) = try interruptedRun(SIGKILL, db: path("sigkill.sqlite"))
         XCTAssertEqual(try database.scalarText("PRAGMA integrity_check"), "ok")
         Thread.sleep(forTimeInterval: 1.5)
         let run = try XCTUnwrap(try database.runs(staleAfter: 1).first)

@@ -37,7 +37,7 @@ final class ResumeTests: XCTestCase {
 
     /// Starts `arguments`, SIGKILLs the process once `db` has committed a step ≥ `step` (and a
     /// checkpoint after the one it started from), and returns the step it was killed at.
-    func kill(_ arguments: [String], db: String, afterStep step: Int) throws -> Int {
+    func kill(_ arguments: [String], db: String, afterStep step: Int, signal: Int32 = SIGKILL) throws -> Int {
         let (process, _, _) = try startTLens(arguments + ["--quiet"], in: directory)
         let deadline = Date().addingTimeInterval(120)
         var reached = 0
@@ -50,9 +50,14 @@ final class ResumeTests: XCTestCase {
             Thread.sleep(forTimeInterval: 0.01)
         }
         XCTAssertTrue(process.isRunning, "the run ended before step \(step) (reached \(reached)); make it longer")
-        Foundation.kill(process.processIdentifier, SIGKILL)
+        Foundation.kill(process.processIdentifier, signal)
         process.waitUntilExit()
-        XCTAssertEqual(process.terminationReason, .uncaughtSignal)
+        if signal == SIGKILL {
+            XCTAssertEqual(process.terminationReason, .uncaughtSignal)
+        } else {
+            XCTAssertEqual(process.terminationStatus, 130, "an interrupted run exits 130")
+            XCTAssertEqual(try Database(path: db, mode: .readOnly).run(id: 1)?.status, .interrupted)
+        }
         return reached
     }
 
@@ -67,7 +72,8 @@ final class ResumeTests: XCTestCase {
         return (scalars, vectors)
     }
 
-    func assertKilledRunsResumeBitIdentically(_ overrides: [String], killAt fractions: [Double], file: StaticString = #filePath, line: UInt = #line) throws {
+    func assertKilledRunsResumeBitIdentically(_ overrides: [String], killAt fractions: [Double], signals: [Int32] = [SIGKILL, SIGKILL, SIGKILL],
+                                              file: StaticString = #filePath, line: UInt = #line) throws {
         let config = path("run.yaml")
         try base.write(toFile: config, atomically: true, encoding: .utf8)
         let train = ["train", "--config", config] + overrides.flatMap { ["--set", $0] }
@@ -76,9 +82,9 @@ final class ResumeTests: XCTestCase {
 
         // Killed during the first run, then again during each resumed run (a double kill and more).
         var killedAt: [Int] = []
-        killedAt.append(try kill(train + ["--db", killed], db: killed, afterStep: Int(400 * fractions[0])))
-        for fraction in fractions.dropFirst() {
-            killedAt.append(try kill(["resume", "1", "--db", killed], db: killed, afterStep: Int(400 * fraction)))
+        killedAt.append(try kill(train + ["--db", killed], db: killed, afterStep: Int(400 * fractions[0]), signal: signals[0]))
+        for (fraction, signal) in zip(fractions.dropFirst(), signals.dropFirst()) {
+            killedAt.append(try kill(["resume", "1", "--db", killed], db: killed, afterStep: Int(400 * fraction), signal: signal))
         }
         let (status, stderr) = try finish(["resume", "1", "--db", killed])
         XCTAssertEqual(status, 0, stderr, file: file, line: line)
@@ -104,6 +110,11 @@ final class ResumeTests: XCTestCase {
 
     func testPlainSGDWithTheExactKernelSmootherResumesBitIdentically() throws {
         try assertKilledRunsResumeBitIdentically([], killAt: [0.2, 0.45, 0.8])
+    }
+
+    /// A Ctrl-C'd run (interrupted, checkpointed at its last step) between two SIGKILLs.
+    func testAnInterruptedRunResumesBitIdenticallyToo() throws {
+        try assertKilledRunsResumeBitIdentically([], killAt: [0.25, 0.5, 0.75], signals: [SIGKILL, SIGINT, SIGKILL])
     }
 
     func testAdamWWithProbesResumesBitIdentically() throws {
