@@ -1,0 +1,126 @@
+import Foundation
+import Linalg
+
+/// What this machine, in this build, does per second: `gemm` FLOP/s by shape class, the fixed
+/// cost of one `gemm` call, and the rates of the three kinds of non-GEMM work the lens does
+/// (plain Swift loops, `Vec.dot` reductions, memmove/memset). Measured once per process by
+/// `RunCostModel.calibrate()`; the cost model divides its counts by these.
+///
+///     let rate = RunCostModel.calibrated
+///     print(rate)   // gemm 61/38/17 GFLOP/s (large/skinny/small), 1.2 µs/call, …
+public struct GEMMRate: Sendable, CustomStringConvertible {
+    /// How fast a product runs depends mostly on its size and its thinnest side: products
+    /// below `serialFlops` run on one thread (Sources/Linalg/GEMM.swift, `Threading`), and a side
+    /// under `skinnySide` leaves oneDNN's blocking too little reuse to reach peak.
+    public enum ShapeClass: String, Sendable, CaseIterable { case large, skinny, small }
+
+    /// FLOP/s (2·m·n·k per product) of each class.
+    public var large: Double
+    public var skinny: Double
+    public var small: Double
+    /// Seconds of one `gemm` call beyond its FLOPs (dispatch, thread-count switch).
+    public var secondsPerCall: Double
+    /// Element operations per second of a plain Swift loop over float pointers (`o[j] += g[j]·h[j]`),
+    /// the shape of the activation, bias and Hadamard loops. Debug builds run these 10–50×
+    /// slower than release, which is why the calibration runs in the same build as the run.
+    public var elementwisePerSecond: Double
+    /// Floats per second summed by `Vec.dot` / `Vec.sumSquares`.
+    public var reducedPerSecond: Double
+    /// Floats per second moved by memmove / zero-filled allocation (row gathers, workspaces).
+    public var copiedPerSecond: Double
+
+    public init(large: Double, skinny: Double, small: Double, secondsPerCall: Double,
+                elementwisePerSecond: Double, reducedPerSecond: Double, copiedPerSecond: Double) {
+        self.large = large; self.skinny = skinny; self.small = small; self.secondsPerCall = secondsPerCall
+        self.elementwisePerSecond = elementwisePerSecond; self.reducedPerSecond = reducedPerSecond
+        self.copiedPerSecond = copiedPerSecond
+    }
+
+    /// Linalg's serial threshold (TLENS_GEMM_SERIAL_FLOPS overrides it there, and here).
+    public static let serialFlops: Double = {
+        if let text = ProcessInfo.processInfo.environment["TLENS_GEMM_SERIAL_FLOPS"], let v = Double(text) { return v }
+        return 1e7
+    }()
+    public static let skinnySide = 128
+
+    /// The class of `C(m×n) = A(m×k)·B(k×n)`.
+    public static func shapeClass(m: Int, n: Int, k: Int) -> ShapeClass {
+        let flops = 2 * Double(m) * Double(n) * Double(k)
+        if flops < serialFlops { return .small }
+        return min(m, n, k) < skinnySide ? .skinny : .large
+    }
+
+    public func flopsPerSecond(_ c: ShapeClass) -> Double {
+        switch c {
+        case .large: return large
+        case .skinny: return skinny
+        case .small: return small
+        }
+    }
+
+    public var description: String {
+        let g = { (x: Double) in String(format: "%.1f", x / 1e9) }
+        return "gemm \(g(large))/\(g(skinny))/\(g(small)) GFLOP/s (large/skinny/small), "
+            + String(format: "%.2f µs/call, loops %.0f M/s, dot %.0f M/s, copy %.0f M floats/s",
+                     secondsPerCall * 1e6, elementwisePerSecond / 1e6, reducedPerSecond / 1e6, copiedPerSecond / 1e6)
+    }
+}
+
+extension RunCostModel {
+    /// This machine's rates, measured on first use and kept for the process.
+    public static let calibrated: GEMMRate = calibrate()
+
+    /// Times `gemm` on three shapes, one per `GEMMRate.ShapeClass` — a square 512³ (large), a
+    /// skinny (2000×64)·(64×512) (the lens's products against thin layers), and a batch-sized
+    /// (100×64)·(64×256) that runs on one thread (the training step's) — plus one-element
+    /// products (call cost) and the three kinds of loop. Best of a few repetitions each, after a
+    /// warm-up: the machine is shared, and the best run is the one without interference. About
+    /// 30–60 ms in a release build.
+    public static func calibrate() -> GEMMRate {
+        var rng = RandomSource(seed: 7, stream: .other)
+        func filled(_ rows: Int, _ cols: Int) -> Matrix {
+            let m = Matrix(rows: rows, cols: cols)
+            for i in 0..<m.count { m.base[i] = Float(rng.normal()) }
+            return m
+        }
+        func rate(_ m: Int, _ n: Int, _ k: Int, repetitions: Int) -> Double {
+            let a = filled(m, k), b = filled(k, n), c = Matrix(rows: m, cols: n)
+            let seconds = best(repetitions) { gemm(a, b, into: c) }
+            return 2 * Double(m) * Double(n) * Double(k) / seconds
+        }
+        let large = rate(512, 512, 512, repetitions: 3)
+        let skinny = rate(2000, 512, 64, repetitions: 3)
+        let small = rate(100, 256, 64, repetitions: 10)
+
+        let one = filled(1, 1), out = Matrix(rows: 1, cols: 1)
+        let calls = 200
+        let perCall = best(3) { for _ in 0..<calls { gemm(one, one, into: out) } } / Double(calls)
+
+        // The loops the lens runs outside GEMMs, in the form they take there.
+        let count = 1 << 18
+        let x = filled(1, count), y = filled(1, count), z = Matrix(rows: 1, cols: count)
+        let loop = best(3) {
+            let o = z.base, g = x.base, h = y.base, β: Float = 1
+            for j in 0..<count { o[j] += g[j] * (h[j] + β) }
+        }
+        var sink = 0.0
+        let dot = best(3) { sink += Vec.sumSquares(count, x.base) }
+        let copy = best(3) { z.base.update(from: x.base, count: count) }
+        if sink.isNaN { print("") }   // keeps the reduction from being optimized away
+        return GEMMRate(large: large, skinny: skinny, small: small, secondsPerCall: perCall,
+                        elementwisePerSecond: Double(count) / loop, reducedPerSecond: Double(count) / dot,
+                        copiedPerSecond: Double(count) / copy)
+    }
+
+    /// Best wall time of `repetitions` runs of `body`, in seconds, after one warm-up run.
+    static func best(_ repetitions: Int, _ body: () -> Void) -> Double {
+        body()
+        var best = Double.infinity
+        for _ in 0..<repetitions {
+            let start = DispatchTime.now().uptimeNanoseconds
+            body()
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        return max(best, 1e-9)
+    }
+}
