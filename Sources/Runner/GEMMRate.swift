@@ -20,19 +20,26 @@ public struct GEMMRate: Sendable, CustomStringConvertible {
     public var small: Double
     /// Seconds of one `gemm` call beyond its FLOPs (dispatch, thread-count switch).
     public var secondsPerCall: Double
+    /// Further seconds of a call that runs on both threads (large and skinny classes): the
+    /// OpenMP fork and barrier. Near 10 µs on a quiet machine; when other processes hold a core,
+    /// the barrier waits for the scheduler and this grows to milliseconds (GEMM.swift, Threading),
+    /// which then dominates the lens's many mid-sized products.
+    public var parallelCallSeconds: Double
     /// Element operations per second of a plain Swift loop over float pointers (`o[j] += g[j]·h[j]`),
     /// the shape of the activation, bias and Hadamard loops. Debug builds run these 10–50×
     /// slower than release, which is why the calibration runs in the same build as the run.
     public var elementwisePerSecond: Double
-    /// Floats per second summed by `Vec.dot` / `Vec.sumSquares`.
-    public var reducedPerSecond: Double
+    /// Floats per second through explicit SIMD8 code, measured on `Vec.sumSquares`. Debug builds
+    /// run SIMD8 types as unspecialized generic code, several times slower than scalar loops.
+    public var simdPerSecond: Double
     /// Floats per second moved by memmove / zero-filled allocation (row gathers, workspaces).
     public var copiedPerSecond: Double
 
-    public init(large: Double, skinny: Double, small: Double, secondsPerCall: Double,
-                elementwisePerSecond: Double, reducedPerSecond: Double, copiedPerSecond: Double) {
-        self.large = large; self.skinny = skinny; self.small = small; self.secondsPerCall = secondsPerCall
-        self.elementwisePerSecond = elementwisePerSecond; self.reducedPerSecond = reducedPerSecond
+    public init(large: Double, skinny: Double, small: Double, secondsPerCall: Double, parallelCallSeconds: Double = 0,
+                elementwisePerSecond: Double, simdPerSecond: Double, copiedPerSecond: Double) {
+        self.large = large; self.skinny = skinny; self.small = small
+        self.secondsPerCall = secondsPerCall; self.parallelCallSeconds = parallelCallSeconds
+        self.elementwisePerSecond = elementwisePerSecond; self.simdPerSecond = simdPerSecond
         self.copiedPerSecond = copiedPerSecond
     }
 
@@ -61,8 +68,8 @@ public struct GEMMRate: Sendable, CustomStringConvertible {
     public var description: String {
         let g = { (x: Double) in String(format: "%.1f", x / 1e9) }
         return "gemm \(g(large))/\(g(skinny))/\(g(small)) GFLOP/s (large/skinny/small), "
-            + String(format: "%.2f µs/call, loops %.0f M/s, dot %.0f M/s, copy %.0f M floats/s",
-                     secondsPerCall * 1e6, elementwisePerSecond / 1e6, reducedPerSecond / 1e6, copiedPerSecond / 1e6)
+            + String(format: "%.2f µs/call (+%.0f µs on two threads), loops %.0f M/s, simd %.0f M/s, copy %.0f M floats/s",
+                     secondsPerCall * 1e6, parallelCallSeconds * 1e6, elementwisePerSecond / 1e6, simdPerSecond / 1e6, copiedPerSecond / 1e6)
     }
 }
 
@@ -73,9 +80,10 @@ extension RunCostModel {
     /// Times `gemm` on three shapes, one per `GEMMRate.ShapeClass` — a square 512³ (large), a
     /// skinny (2000×64)·(64×512) (the lens's products against thin layers), and a batch-sized
     /// (100×64)·(64×256) that runs on one thread (the training step's) — plus one-element
-    /// products (call cost) and the three kinds of loop. Best of a few repetitions each, after a
-    /// warm-up: the machine is shared, and the best run is the one without interference. About
-    /// 30–60 ms in a release build.
+    /// products (the call cost), a product just over the serial threshold (the two-thread call
+    /// cost) and the three kinds of loop. Each is the mean of a few runs after a warm-up, not the
+    /// best: on a shared machine the run will see the same interference the mean does. About
+    /// 50 ms on a quiet machine, up to ~150 ms on a loaded one.
     public static func calibrate() -> GEMMRate {
         var rng = RandomSource(seed: 7, stream: .other)
         func filled(_ rows: Int, _ cols: Int) -> Matrix {
@@ -83,10 +91,12 @@ extension RunCostModel {
             for i in 0..<m.count { m.base[i] = Float(rng.normal()) }
             return m
         }
-        func rate(_ m: Int, _ n: Int, _ k: Int, repetitions: Int) -> Double {
+        func seconds(_ m: Int, _ n: Int, _ k: Int, repetitions: Int) -> Double {
             let a = filled(m, k), b = filled(k, n), c = Matrix(rows: m, cols: n)
-            let seconds = best(repetitions) { gemm(a, b, into: c) }
-            return 2 * Double(m) * Double(n) * Double(k) / seconds
+            return mean(repetitions) { gemm(a, b, into: c) }
+        }
+        func rate(_ m: Int, _ n: Int, _ k: Int, repetitions: Int) -> Double {
+            2 * Double(m) * Double(n) * Double(k) / seconds(m, n, k, repetitions: repetitions)
         }
         let large = rate(512, 512, 512, repetitions: 3)
         let skinny = rate(2000, 512, 64, repetitions: 3)
@@ -94,33 +104,33 @@ extension RunCostModel {
 
         let one = filled(1, 1), out = Matrix(rows: 1, cols: 1)
         let calls = 200
-        let perCall = best(3) { for _ in 0..<calls { gemm(one, one, into: out) } } / Double(calls)
+        let perCall = mean(3) { for _ in 0..<calls { gemm(one, one, into: out) } } / Double(calls)
+        // 2·160·128·256 ≈ 1.05e7 FLOPs: just parallel; what it takes beyond its FLOPs at the
+        // large rate is the two-thread call cost.
+        let threshold = seconds(160, 128, 256, repetitions: 8)
+        let parallel = max(threshold - 2 * 160 * 128 * 256 / large - perCall, 0)
 
         // The loops the lens runs outside GEMMs, in the form they take there.
         let count = 1 << 18
         let x = filled(1, count), y = filled(1, count), z = Matrix(rows: 1, cols: count)
-        let loop = best(3) {
+        let loop = mean(3) {
             let o = z.base, g = x.base, h = y.base, β: Float = 1
             for j in 0..<count { o[j] += g[j] * (h[j] + β) }
         }
         var sink = 0.0
-        let dot = best(3) { sink += Vec.sumSquares(count, x.base) }
-        let copy = best(3) { z.base.update(from: x.base, count: count) }
+        let dot = mean(3) { sink += Vec.sumSquares(count, x.base) }
+        let copy = mean(3) { z.base.update(from: x.base, count: count) }
         if sink.isNaN { print("") }   // keeps the reduction from being optimized away
-        return GEMMRate(large: large, skinny: skinny, small: small, secondsPerCall: perCall,
-                        elementwisePerSecond: Double(count) / loop, reducedPerSecond: Double(count) / dot,
+        return GEMMRate(large: large, skinny: skinny, small: small, secondsPerCall: perCall, parallelCallSeconds: parallel,
+                        elementwisePerSecond: Double(count) / loop, simdPerSecond: Double(count) / dot,
                         copiedPerSecond: Double(count) / copy)
     }
 
-    /// Best wall time of `repetitions` runs of `body`, in seconds, after one warm-up run.
-    static func best(_ repetitions: Int, _ body: () -> Void) -> Double {
+    /// Mean wall time of `repetitions` runs of `body`, in seconds, after one warm-up run.
+    static func mean(_ repetitions: Int, _ body: () -> Void) -> Double {
         body()
-        var best = Double.infinity
-        for _ in 0..<repetitions {
-            let start = DispatchTime.now().uptimeNanoseconds
-            body()
-            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-        }
-        return max(best, 1e-9)
+        let start = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<repetitions { body() }
+        return max(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(repetitions), 1e-9)
     }
 }

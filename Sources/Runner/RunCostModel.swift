@@ -1,11 +1,15 @@
 /// Work in the units `GEMMRate` measures: GEMM FLOPs by shape class and calls, plain-loop
-/// element operations, `Vec.dot` reductions and memmove'd floats.
+/// element operations, floats through explicit SIMD8 kernels, and memmove'd floats.
 public struct Work: Sendable, Equatable {
     /// 2·m·n·k summed per `GEMMRate.ShapeClass`.
     public var largeFlops = 0.0, skinnyFlops = 0.0, smallFlops = 0.0
     public var gemmCalls = 0.0
+    /// Calls of the large and skinny classes, which run on two threads.
+    public var parallelCalls = 0.0
     public var elementwise = 0.0
-    public var reduced = 0.0
+    /// Floats through explicit SIMD8 code (`Vec.dot`, the ReLU kernels of Activation.swift), in
+    /// units of one `Vec.dot` float; a kernel that loads or stores more per element counts more.
+    public var simd = 0.0
     public var copied = 0.0
 
     public init() {}
@@ -18,27 +22,28 @@ public struct Work: Sendable, Equatable {
         guard m > 0, n > 0, k > 0, times > 0 else { return }
         let f = 2 * Double(m) * Double(n) * Double(k) * times
         switch GEMMRate.shapeClass(m: m, n: n, k: k) {
-        case .large: largeFlops += f
-        case .skinny: skinnyFlops += f
+        case .large: largeFlops += f; parallelCalls += times
+        case .skinny: skinnyFlops += f; parallelCalls += times
         case .small: smallFlops += f
         }
         gemmCalls += times
     }
     public mutating func loop(_ n: Double) { elementwise += n }
-    public mutating func reduce(_ n: Double) { reduced += n }
+    public mutating func simd(_ n: Double) { simd += n }
     public mutating func copy(_ n: Double) { copied += n }
 
     public mutating func add(_ other: Work, times: Double = 1) {
         largeFlops += other.largeFlops * times; skinnyFlops += other.skinnyFlops * times
         smallFlops += other.smallFlops * times; gemmCalls += other.gemmCalls * times
-        elementwise += other.elementwise * times; reduced += other.reduced * times; copied += other.copied * times
+        parallelCalls += other.parallelCalls * times
+        elementwise += other.elementwise * times; simd += other.simd * times; copied += other.copied * times
     }
 
     /// Seconds at `rate`: each kind of work over its own measured rate, plus a fixed cost per call.
     public func seconds(at rate: GEMMRate) -> Double {
         largeFlops / rate.large + skinnyFlops / rate.skinny + smallFlops / rate.small
-            + gemmCalls * rate.secondsPerCall + elementwise / rate.elementwisePerSecond
-            + reduced / rate.reducedPerSecond + copied / rate.copiedPerSecond
+            + gemmCalls * rate.secondsPerCall + parallelCalls * rate.parallelCallSeconds + elementwise / rate.elementwisePerSecond
+            + simd / rate.simdPerSecond + copied / rate.copiedPerSecond
     }
 }
 
@@ -150,7 +155,7 @@ public enum RunCostModel {
             smoother.gemm(u * c, n * c, b * c)
             smoother.gemm(u * c, 1, b * c)
             // p_I = (n/(|I|·C)) Σ ‖Ŝ(x)‖²: every row of Ŝ summed at each recorded state.
-            smoother.reduce(smootherRows * Double(c) * nc * rf)
+            smoother.simd(smootherRows * Double(c) * nc * rf)
         case .sensitivities(let k):
             // Per chunk of ≤ 16 directions: one batch forward, per direction a batch VJP and the
             // optimizer's sensitivity rule, then one JVP over U along the chunk's directions.
@@ -164,7 +169,7 @@ public enum RunCostModel {
             var perDirection = net.vjp(b)
             perDirection.loop(3 * Double(b * c) + (optimizerLoop + 1) * Pd + Double(u * c))
             smoother.add(perDirection, times: Double(total))
-            smoother.reduce(Double(k) * smootherRows * Double(c) * rf)
+            smoother.simd(Double(k) * smootherRows * Double(c) * rf)
         }
 
         // Recorded states (TelescopingLens.recordState, LensStatistics), amortized.
@@ -176,7 +181,7 @@ public enum RunCostModel {
         if shape.kernelStatistics && r > 0 {
             statistics.add(traces(shape, net, points: u))
             let rc = Double(r * c)
-            statistics.reduce(Double(m * c) * rc + 2 * rc * rc)   // ω(x) per point; ‖K_RR‖, yᵀK y
+            statistics.simd(Double(m * c) * rc + 2 * rc * rc)   // ω(x) per point; ‖K_RR‖, yᵀK y
             statistics.copy(2 * rc * rc)
             statistics.gemm(r * c, 1, r * c)
             statistics.loop(4 * rc * rc)                           // kdrift0, kvel
@@ -191,7 +196,7 @@ public enum RunCostModel {
                 statistics.add(net.factors(r))
                 statistics.copy(Double(r) * (hSum + Double(c) * dSum))
             }
-            statistics.reduce(3 * Double(r) * (hSum + Double(c) * dSum))
+            statistics.simd(3 * Double(r) * (hSum + Double(c) * dSum))
         }
         var amortized = Work()
         amortized.add(statistics, times: rf)
@@ -275,13 +280,13 @@ public enum RunCostModel {
         var w = Work()
         switch shape.kernelPath {
         case .layerGram:
-            w.reduce(Double(u) * Double(net.inputSum + c * net.outputSum))
+            w.simd(Double(u) * Double(net.inputSum + c * net.outputSum))
         case .explicit:
-            w.reduce(Double(u * c) * Double(p))
+            w.simd(Double(u * c) * Double(p))
         case .vjpJvp:
             var point = net.forward(1)
             point.add(net.vjp(1), times: Double(c))
-            point.reduce(Double(c * p))
+            point.simd(Double(c * p))
             w.add(point, times: Double(u))
         }
         return w
@@ -374,7 +379,7 @@ struct NetCost {
             if bias { w.loop(Double(m * widths[l])) }
             if l > 1 {
                 w.gemm(m, widths[l - 1], widths[l])
-                w.loop(Double(m * widths[l - 1]))
+                w.simd(2 * Double(m * widths[l - 1]))   // φ' (reluBackward: loads g and z)
             }
         }
         return w
@@ -394,8 +399,16 @@ struct NetCost {
                 w.gemm((1 + k) * m, width, inputs)
                 w.gemm(m, width, inputs, times: Double(k))
             }
-            w.loop(Double((1 + k) * m * width) * (l < layers ? (k == 1 ? 2 : 2.5) : 1))
-            if k > 1 && l < layers { w.copy(Double(k * m * width)) }
+            let block = Double(m * width)
+            if l == layers {
+                w.loop(Double(1 + k) * block)                    // biases
+            } else if k == 1 {
+                w.simd(3 * block)                                // the fused ReLU pass: 4 loads, 3 stores
+            } else {
+                w.loop(Double(1 + k) * block + block)            // biases, φ(z)
+                w.copy(Double(k) * block)                        // ḣ_j ← ż_j
+                w.simd(2 * Double(k) * block)                    // ḣ_j ⊙ φ'(z)
+            }
         }
         return w
     }
@@ -410,7 +423,7 @@ struct NetCost {
         if layers >= 2 {
             for l in stride(from: layers, to: 1, by: -1) {
                 w.gemm(c * m, widths[l - 1], widths[l])
-                w.loop(Double(c * m * widths[l - 1]))
+                w.simd(2 * Double(c * m * widths[l - 1]))
             }
         }
         return w
@@ -431,7 +444,7 @@ struct NetCost {
         for l in 1...layers {
             w.gemm(m, widths[l], widths[l - 1])
             w.loop(Double(m * widths[l]) + 2 * Double(m * c))
-            w.reduce(Double(m * c * widths[l]))
+            w.simd(Double(m * c * widths[l]))
         }
         return w
     }
