@@ -79,11 +79,13 @@ extension RunCostModel {
 
     /// Times `gemm` on three shapes, one per `GEMMRate.ShapeClass` — a square 512³ (large), a
     /// skinny (2000×64)·(64×512) (the lens's products against thin layers), and a batch-sized
-    /// (100×64)·(64×256) that runs on one thread (the training step's) — plus one-element
+    /// (100×64)·(64×256) that runs on one thread (the training step's) — plus one-row
     /// products (the call cost), a product just over the serial threshold (the two-thread call
-    /// cost) and the three kinds of loop. Each is the mean of a few runs after a warm-up, not the
-    /// best: on a shared machine the run will see the same interference the mean does. About
-    /// 50 ms on a quiet machine, up to ~150 ms on a loaded one.
+    /// cost) and the three kinds of loop. Each is the median of a few runs after a warm-up: not
+    /// the best, because a run on a loaded machine sees the load, and not the mean, because on a
+    /// shared machine one burst of another process can stall a two-thread product for a
+    /// scheduler slice (~8 ms) and would alone decide a mean of three. About 50 ms on a quiet
+    /// machine, up to ~150 ms on a loaded one.
     public static func calibrate() -> GEMMRate {
         var rng = RandomSource(seed: 7, stream: .other)
         func filled(_ rows: Int, _ cols: Int) -> Matrix {
@@ -93,44 +95,59 @@ extension RunCostModel {
         }
         func seconds(_ m: Int, _ n: Int, _ k: Int, repetitions: Int) -> Double {
             let a = filled(m, k), b = filled(k, n), c = Matrix(rows: m, cols: n)
-            return mean(repetitions) { gemm(a, b, into: c) }
+            return median(repetitions) { gemm(a, b, into: c) }
         }
-        func rate(_ m: Int, _ n: Int, _ k: Int, repetitions: Int) -> Double {
-            2 * Double(m) * Double(n) * Double(k) / seconds(m, n, k, repetitions: repetitions)
+        // Two-thread products cost a fixed fork/barrier time plus their FLOPs: with the square
+        // and a product just over the serial threshold (2·160·128·256 ≈ 1.05e7 FLOPs) both
+        // measured, t = fixed + FLOPs/rate separates the two (the fixed part is milliseconds
+        // when another process holds the second core, and would otherwise be counted twice).
+        let flopsLarge = 2.0 * 512 * 512 * 512, flopsThreshold = 2.0 * 160 * 128 * 256, flopsSkinny = 2.0 * 2000 * 512 * 64
+        let tLarge = seconds(512, 512, 512, repetitions: 3)
+        let tThreshold = seconds(160, 128, 256, repetitions: 8)
+        let tSkinny = seconds(2000, 512, 64, repetitions: 3)
+        let small = 2.0 * 100 * 256 * 64 / seconds(100, 256, 64, repetitions: 10)
+        var large = flopsLarge / tLarge, parallel = 0.0
+        if tLarge > tThreshold {
+            let r = (flopsLarge - flopsThreshold) / (tLarge - tThreshold)
+            parallel = max(tThreshold - flopsThreshold / r, 0)
+            if tLarge - parallel > 0 { large = flopsLarge / (tLarge - parallel) }
         }
-        let large = rate(512, 512, 512, repetitions: 3)
-        let skinny = rate(2000, 512, 64, repetitions: 3)
-        let small = rate(100, 256, 64, repetitions: 10)
+        let skinny = flopsSkinny / max(tSkinny - parallel, tSkinny / 10)
 
-        let one = filled(1, 1), out = Matrix(rows: 1, cols: 1)
+        // One-row products (1×64)·(64×64), the per-point passes of explicit Jacobian rows: what
+        // they take beyond their FLOPs at the small rate is the call cost.
+        let row = filled(1, 64), square = filled(64, 64), out = Matrix(rows: 1, cols: 64)
         let calls = 200
-        let perCall = mean(3) { for _ in 0..<calls { gemm(one, one, into: out) } } / Double(calls)
-        // 2·160·128·256 ≈ 1.05e7 FLOPs: just parallel; what it takes beyond its FLOPs at the
-        // large rate is the two-thread call cost.
-        let threshold = seconds(160, 128, 256, repetitions: 8)
-        let parallel = max(threshold - 2 * 160 * 128 * 256 / large - perCall, 0)
+        let perRow = median(3) { for _ in 0..<calls { gemm(row, square, into: out) } } / Double(calls)
+        let perCall = max(perRow - 2 * 64 * 64 / small, 0)
 
         // The loops the lens runs outside GEMMs, in the form they take there.
         let count = 1 << 18
         let x = filled(1, count), y = filled(1, count), z = Matrix(rows: 1, cols: count)
-        let loop = mean(3) {
+        let loop = median(3) {
             let o = z.base, g = x.base, h = y.base, β: Float = 1
             for j in 0..<count { o[j] += g[j] * (h[j] + β) }
         }
         var sink = 0.0
-        let dot = mean(3) { sink += Vec.sumSquares(count, x.base) }
-        let copy = mean(3) { z.base.update(from: x.base, count: count) }
+        let dot = median(3) { sink += Vec.sumSquares(count, x.base) }
+        let copy = median(3) { z.base.update(from: x.base, count: count) }
         if sink.isNaN { print("") }   // keeps the reduction from being optimized away
         return GEMMRate(large: large, skinny: skinny, small: small, secondsPerCall: perCall, parallelCallSeconds: parallel,
                         elementwisePerSecond: Double(count) / loop, simdPerSecond: Double(count) / dot,
                         copiedPerSecond: Double(count) / copy)
     }
 
-    /// Mean wall time of `repetitions` runs of `body`, in seconds, after one warm-up run.
-    static func mean(_ repetitions: Int, _ body: () -> Void) -> Double {
+    /// Median wall time of `repetitions` runs of `body`, in seconds, after one warm-up run.
+    static func median(_ repetitions: Int, _ body: () -> Void) -> Double {
         body()
-        let start = DispatchTime.now().uptimeNanoseconds
-        for _ in 0..<repetitions { body() }
-        return max(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(repetitions), 1e-9)
+        var times: [Double] = []
+        for _ in 0..<max(repetitions, 1) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            body()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        times.sort()
+        let mid = times.count / 2
+        return max(times.count % 2 == 1 ? times[mid] : (times[mid - 1] + times[mid]) / 2, 1e-9)
     }
 }
