@@ -7,13 +7,10 @@ import Nets
 /// one GEMM per layer, so a step that needs the factors anyway gets its forward+JVP pass for
 /// the price of a forward pass. Scratch matrices are kept between calls.
 final class FactorWorkspace {
-    private var scratch: [Matrix] = []
+    private let layerProducts = Workspace()
+    private let gathers = Workspace()
 
-    private func workspace(_ l: Int, rows: Int, cols: Int) -> Matrix {
-        while scratch.count <= l { scratch.append(Matrix(rows: 0, cols: 0)) }
-        if scratch[l].rows != rows || scratch[l].cols != cols { scratch[l] = Matrix(rows: rows, cols: cols) }
-        return scratch[l]
-    }
+    private func workspace(_ l: Int, rows: Int, cols: Int) -> Matrix { layerProducts.matrix(l, rows: rows, cols: cols) }
 
     /// A `d_l × d_{l-1}` weight (or direction) block of a flat parameter vector, as a view.
     private func weights(_ layer: LayerShape, _ p: UnsafePointer<Float>) -> Matrix {
@@ -24,7 +21,7 @@ final class FactorWorkspace {
     /// `out` (|rows| × C) ← f_θ at the points `rows` of the operand.
     func primal(_ f: LayerFactorOperand, rows: [Int]?, model: LayerFactorizedModel, parameters θ: UnsafePointer<Float>, into out: Matrix) {
         let last = f.inputs.count - 1, layer = model.layers[last]
-        let h = gathered(f.inputs[last], rows)
+        let h = gathered(f.inputs[last], rows, scratch: (gathers, 0))
         gemm(h, weights(layer, θ), transposeB: true, into: out)
         if layer.hasBias {
             let β = f.biasScales[last], b = θ + layer.biasOffset
@@ -38,7 +35,7 @@ final class FactorWorkspace {
         precondition(out.rows == m && out.cols == c, "tangent output shape")
         out.fill(0)
         for (l, layer) in layers.enumerated() {
-            let h = gathered(f.inputs[l], rows)
+            let h = gathered(f.inputs[l], rows, scratch: (gathers, 0))
             let a = workspace(l, rows: m, cols: layer.outputs)
             gemm(h, weights(layer, v), transposeB: true, into: a)
             if layer.hasBias {

@@ -30,6 +30,12 @@ final class JacobianInstrument: LensInstrument {
     let displacement: FloatBuffer
     let factorWork = FactorWorkspace()
     var medianScratch = FloatBuffer(count: 0)
+    /// Kernel blocks, gathers and statistics temporaries, reused every step (lens.md §0).
+    let scratch = Workspace()
+    var batchRows: [Int] = [], kernelColumnRows: [Int] = []
+    /// K_RR of the state being recorded alternates between two buffers, so the previous one
+    /// (kvel's reference) is never overwritten by the current.
+    var referenceKernelSlot = 0
 
     /// This step's kernel inputs at θ_{t-1} and K(U, R) when the state is recorded.
     var operand: KernelOperand?
@@ -101,12 +107,12 @@ final class JacobianInstrument: LensInstrument {
                 throw LensError("lens.kernel_path: layer_gram needs an MLP trained without a preconditioner (use explicit or vjp_jvp)")
             }
             return LayerGramKernel(model: f, transient: true)
-        case .explicit: return ExplicitJacobianKernel(model: model)
-        case .vjpJvp: return VJPJVPKernel(model: model)
+        case .explicit: return ExplicitJacobianKernel(model: model, transient: true)
+        case .vjpJvp: return VJPJVPKernel(model: model, transient: true)
         case .auto:
             if let f = factorized, !optimizer.isPreconditioned { return LayerGramKernel(model: f, transient: true) }
-            if explicitBytes <= options.memoryBudgetBytes { return ExplicitJacobianKernel(model: model) }
-            return VJPJVPKernel(model: model)
+            if explicitBytes <= options.memoryBudgetBytes { return ExplicitJacobianKernel(model: model, transient: true) }
+            return VJPJVPKernel(model: model, transient: true)
         }
     }
 
@@ -132,7 +138,8 @@ final class JacobianInstrument: LensInstrument {
             increment.copy(from: pass.tangent)
         }
         // K(U, B) for the smoother and K(U, R) for the statistics come from one kernel call.
-        let batchRows = needsBatchKernel ? o.batch.map { points.uOfTrain[$0] } : []
+        batchRows.removeAll(keepingCapacity: true)
+        if needsBatchKernel { for i in o.batch { batchRows.append(points.uOfTrain[i]) } }
         (batchKernel, referenceKernel) = kernelColumns(batchRows: batchRows, reference: recordingState && options.kernel)
     }
 
@@ -147,9 +154,12 @@ final class JacobianInstrument: LensInstrument {
     func kernelColumns(batchRows: [Int], reference: Bool) -> (batch: Matrix?, reference: Matrix?) {
         guard let operand, let path = kernelPath else { return (nil, nil) }
         let referenceRows = reference ? points.uOfReference : []
-        let columns = batchRows + referenceRows
-        guard !columns.isEmpty else { return (nil, nil) }
-        let k = path.kernel(operand, rows: nil, operand, rows: columns, outputs: outputs)
+        kernelColumnRows.removeAll(keepingCapacity: true)
+        kernelColumnRows.append(contentsOf: batchRows)
+        kernelColumnRows.append(contentsOf: referenceRows)
+        guard !kernelColumnRows.isEmpty else { return (nil, nil) }
+        let k = scratch.matrix(0, rows: operand.pointCount * outputs, cols: kernelColumnRows.count * outputs)
+        path.kernel(operand, rows: nil, operand, rows: kernelColumnRows, into: k)
         let split = batchRows.count * outputs
         return (batchRows.isEmpty ? nil : k.columns(0..<split), referenceRows.isEmpty ? nil : k.columns(split..<k.cols))
     }

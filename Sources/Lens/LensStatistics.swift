@@ -16,11 +16,11 @@ extension JacobianInstrument {
         // ω(x) = ‖[K(x, x_r)]_{r∈R}‖_F · √(n/|R|), per evaluation point.
         let evalRows = points.uOfEval
         let scale = (n / Double(r)).squareRoot()
-        let weightNorms = FloatBuffer(count: evalRows.count)
+        let weightNorms = scratch.matrix(1, rows: 1, cols: evalRows.count)
         for (i, u) in evalRows.enumerated() {
             var sum = 0.0
             for o in 0..<c { sum += Vec.sumSquares(r * c, toReference.row(u * c + o)) }
-            weightNorms[i] = Float(sum.squareRoot() * scale)
+            weightNorms.base[i] = Float(sum.squareRoot() * scale)
         }
         let m1 = points.uOfEvalTrain.count
         let trainNorms = UnsafeBufferPointer(start: weightNorms.base, count: m1)
@@ -32,16 +32,17 @@ extension JacobianInstrument {
         sink.scalar(k.kwnMaxTrain, step: s, value: Double(trainNorms.max() ?? 0))
         sink.scalar(k.kwnMaxTest, step: s, value: Double(testNorms.max() ?? 0))
 
-        // kalign = yᵀ K_RR y / (‖K_RR‖_F ‖y‖²); drift and velocity of K_RR.
-        let kRR = gathered(toReference, points.uOfReference, block: c).copied()
-        let y = Matrix(rows: r, cols: c)
+        // kalign = yᵀ K_RR y / (‖K_RR‖_F ‖y‖²); drift and velocity of K_RR (lens.md §6).
+        referenceKernelSlot ^= 1
+        let kRR = scratch.gathering(toReference, points.uOfReference, block: c, slot: 2 + referenceKernelSlot)
+        let y = scratch.matrix(4, rows: r, cols: c)
         problem.trainY.gatherRows(problem.reference, into: y)
-        let ky = Matrix(rows: r * c, cols: 1)
+        let ky = scratch.matrix(5, rows: r * c, cols: 1)
         gemm(kRR, Matrix(rows: r * c, cols: 1, stride: 1, base: y.base, owner: y.owner), into: ky)
         let yKy = Vec.dot(r * c, y.base, ky.base), yy = Vec.sumSquares(r * c, y.base)
         let kNorm = Vec.norm(kRR.count, kRR.base)
         sink.scalar(k.kalign, step: s, value: kNorm > 0 && yy > 0 ? yKy / (kNorm * yy) : 0)
-        if initialReferenceKernel == nil { initialReferenceKernel = kRR }
+        if initialReferenceKernel == nil { initialReferenceKernel = kRR.copied() }
         if let k0 = initialReferenceKernel {
             sink.scalar(k.kdrift0, step: s, value: relativeDistance(kRR, k0))
         }
@@ -55,36 +56,41 @@ extension JacobianInstrument {
     /// ‖u vᵀ − u' v'ᵀ‖²_F = ‖u‖²‖v‖² + ‖u'‖²‖v'‖² − 2(u·u')(v·v'), plus the bias rows β²‖δ − δ'‖².
     func recordGradientChange(step s: Int, parameters θ: UnsafePointer<Float>, operand: KernelOperand?) {
         guard let factorized, !problem.reference.isEmpty, s >= options.gradReferenceStep else { return }
-        let current: LayerFactorOperand
+        // The reference points' factors at θ_s: rows R of this step's operand over U, or (other
+        // kernel paths) the model's transient factors of R alone, used before any other call.
+        let current: LayerFactorOperand, rows: [Int]?
         if let f = operand as? LayerFactorOperand {
-            current = f.selecting(points.uOfReference)
+            current = f; rows = points.uOfReference
         } else {
-            let probe = Matrix(rows: problem.reference.count, cols: problem.trainX.cols)
+            let probe = scratch.matrix(6, rows: problem.reference.count, cols: problem.trainX.cols)
             problem.trainX.gatherRows(problem.reference, into: probe)
-            current = LayerFactorOperand(factorized.kernelFactors(probe, parameters: θ), pointCount: probe.rows, outputs: outputs)
+            current = LayerFactorOperand(factorized.transientKernelFactors(probe, parameters: θ), pointCount: probe.rows, outputs: outputs)
+            rows = nil
         }
         guard let reference = gradReference else {
-            if s == options.gradReferenceStep { gradReference = current }
+            // Owned: the reference outlives this step and the model's transient buffers.
+            if s == options.gradReferenceStep { gradReference = current.selecting(rows ?? Array(0..<current.pointCount)) }
             return
         }
-        let c = outputs, points = current.pointCount
+        let c = outputs, count = reference.pointCount
         for l in 0..<current.inputs.count {
             let h = current.inputs[l], h0 = reference.inputs[l], width = current.deltas[l].cols
             let beta2 = Double(current.biasScales[l] * current.biasScales[l])
             var total = 0.0
-            for i in 0..<points {
-                let hh = Vec.sumSquares(h.cols, h.row(i)), hh0 = Vec.sumSquares(h.cols, h0.row(i))
-                let hx = Vec.dot(h.cols, h.row(i), h0.row(i))
+            for i in 0..<count {
+                let row = rows?[i] ?? i
+                let hh = Vec.sumSquares(h.cols, h.row(row)), hh0 = Vec.sumSquares(h.cols, h0.row(i))
+                let hx = Vec.dot(h.cols, h.row(row), h0.row(i))
                 var diff = 0.0, base = 0.0
                 for o in 0..<c {
-                    let d = current.delta(l, output: o, point: i), d0 = reference.delta(l, output: o, point: i)
+                    let d = current.delta(l, output: o, point: row), d0 = reference.delta(l, output: o, point: i)
                     let dd = Vec.sumSquares(width, d), dd0 = Vec.sumSquares(width, d0), dx = Vec.dot(width, d, d0)
                     diff += dd * hh + dd0 * hh0 - 2 * dx * hx + beta2 * (dd + dd0 - 2 * dx)
                     base += dd0 * (hh0 + beta2)
                 }
                 total += base > 0 ? max(diff, 0).squareRoot() / base.squareRoot() : 0
             }
-            sink.scalar(keys.gradChange[l], step: s, value: total / Double(points))
+            sink.scalar(keys.gradChange[l], step: s, value: total / Double(count))
         }
     }
 

@@ -70,6 +70,8 @@ public final class KernelSmoother: SmootherEngine {
     /// The learner's step kernel already carries the step size (boosting's A_t, lens.md (9.1)),
     /// so the update is `Ŝ_{t-1} − A_t(U, B)(…)`; otherwise it is scaled by γ_t/b_t.
     let kernelIncludesStepSize: Bool
+    /// The batch's residual rows, reused every step.
+    let scratch = Workspace()
 
     public let needsBatchKernel = true
 
@@ -94,8 +96,8 @@ public final class KernelSmoother: SmootherEngine {
         let b = batch.count
         // Residual sensitivities Ŝ_{t-1}(B) − E_B and shadow residuals (shadow(B) − Y_B), both
         // gathered before anything moves.
-        let residual = ownedRows(smoother, batch, block: c)
-        let shadowResidual = Matrix(rows: b * c, cols: 1)
+        let residual = scratch.gathering(smoother, batch, block: c, slot: 0)
+        let shadowResidual = scratch.matrix(1, rows: b * c, cols: 1)
         for (r, i) in batch.enumerated() {
             for o in 0..<c {
                 residual[r * c + o, i * c + o] -= 1

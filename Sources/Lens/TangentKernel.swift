@@ -87,6 +87,8 @@ public final class LayerGramKernel: TangentKernelPath {
     public let name = "layer_gram"
     let model: LayerFactorizedModel
     let transient: Bool
+    /// Gathers and Gram temporaries, reused from call to call.
+    let scratch = Workspace()
 
     /// `transient`: operands live in the model's reused storage and are valid only until the next
     /// call on the model (one operand per step, as the Lens uses them).
@@ -104,12 +106,12 @@ public final class LayerGramKernel: TangentKernelPath {
         let ma = rowsA?.count ?? fa.pointCount, mb = rowsB?.count ?? fb.pointCount
         precondition(out.rows == ma * c && out.cols == mb * c, "kernel output shape")
         out.fill(0)
-        let gramH = Matrix(rows: ma, cols: mb)
-        let gramDelta = Matrix(rows: ma * c, cols: mb * c)
+        let gramH = scratch.matrix(0, rows: ma, cols: mb)
+        let gramDelta = scratch.matrix(1, rows: ma * c, cols: mb * c)
         for l in 0..<fa.inputs.count {
-            let ha = gathered(fa.inputs[l], rowsA), hb = gathered(fb.inputs[l], rowsB)
-            let da = gatheredBlocks(fa.deltas[l], rowsA, blocks: c, height: fa.pointCount)
-            let db = gatheredBlocks(fb.deltas[l], rowsB, blocks: c, height: fb.pointCount)
+            let ha = gathered(fa.inputs[l], rowsA, scratch: (scratch, 2)), hb = gathered(fb.inputs[l], rowsB, scratch: (scratch, 3))
+            let da = gatheredBlocks(fa.deltas[l], rowsA, blocks: c, height: fa.pointCount, scratch: (scratch, 4))
+            let db = gatheredBlocks(fb.deltas[l], rowsB, blocks: c, height: fb.pointCount, scratch: (scratch, 5))
             gemm(ha, hb, transposeB: true, into: gramH)
             gemm(da, db, transposeB: true, into: gramDelta)
             let beta2 = fa.biasScales[l] * fa.biasScales[l]
@@ -146,11 +148,17 @@ public final class LayerGramKernel: TangentKernelPath {
     }
 }
 
-/// Rows `rows` of each of `blocks` stacked blocks of height `height` (output-major deltas).
-func gatheredBlocks(_ m: Matrix, _ rows: [Int]?, blocks: Int, height: Int) -> Matrix {
+/// Rows `rows` of each of `blocks` stacked blocks of height `height` (output-major deltas): a
+/// view when that is possible, else a copy (into `scratch`'s slot when given).
+func gatheredBlocks(_ m: Matrix, _ rows: [Int]?, blocks: Int, height: Int, scratch: (Workspace, Int)? = nil) -> Matrix {
     guard let rows, !isIdentity(rows, height) else { return m }
     if blocks == 1, let range = contiguousRange(rows) { return m.rows(range) }
-    return ownedBlocks(m, rows, blocks: blocks, height: height)
+    guard let (workspace, slot) = scratch else { return ownedBlocks(m, rows, blocks: blocks, height: height) }
+    let out = workspace.matrix(slot, rows: rows.count * blocks, cols: m.cols)
+    for b in 0..<blocks {
+        for (k, i) in rows.enumerated() { out.row(b * rows.count + k).update(from: m.row(b * height + i), count: m.cols) }
+    }
+    return out
 }
 
 /// Rows `rows` of each of `blocks` stacked blocks of height `height`, always in new storage.
@@ -184,11 +192,13 @@ func ownedRows(_ m: Matrix, _ rows: [Int], block: Int = 1) -> Matrix {
 }
 
 /// Rows `rows` of `m` (blocks of `block` consecutive rows per point), or a view of `m` when the
-/// rows are all of it or a consecutive range: read-only use (see `ownedRows`).
-func gathered(_ m: Matrix, _ rows: [Int]?, block: Int = 1) -> Matrix {
+/// rows are all of it or a consecutive range: read-only use (see `ownedRows`). A copy goes into
+/// `scratch`'s slot when given, so a step loop does not allocate.
+func gathered(_ m: Matrix, _ rows: [Int]?, block: Int = 1, scratch: (Workspace, Int)? = nil) -> Matrix {
     guard let rows, !isIdentity(rows, m.rows / block) else { return m }
     if let range = contiguousRange(rows) { return m.rows((range.lowerBound * block)..<(range.upperBound * block)) }
-    return ownedRows(m, rows, block: block)
+    guard let (workspace, slot) = scratch else { return ownedRows(m, rows, block: block) }
+    return workspace.gathering(m, rows, block: block, slot: slot)
 }
 
 // MARK: - Explicit-Jacobian path
@@ -206,16 +216,21 @@ public final class JacobianOperand: KernelOperand {
 public final class ExplicitJacobianKernel: TangentKernelPath {
     public let name = "explicit"
     let model: DifferentiableModel
+    let transient: Bool
+    let scratch = Workspace()
 
-    public init(model: DifferentiableModel) { self.model = model }
+    /// `transient`: the Jacobian rows live in storage reused by the next `prepare` (one operand
+    /// per step, as the lens uses them).
+    public init(model: DifferentiableModel, transient: Bool = false) { self.model = model; self.transient = transient }
 
     public func prepare(_ x: Matrix, parameters θ: UnsafePointer<Float>, preconditioner: UnsafePointer<Float>?) -> KernelOperand {
-        let j = jacobianRows(model: model, x, parameters: θ)
+        let c = model.outputDimension, count = model.parameterCount
+        let j = transient ? scratch.matrix(0, rows: x.rows * c, cols: count) : Matrix(rows: x.rows * c, cols: count)
+        jacobianRows(model: model, x, parameters: θ, into: j, seed: scratch.matrix(1, rows: 1, cols: c))
         if let p = preconditioner {
-            let count = model.parameterCount
-            let root = FloatBuffer(count: count)
+            let root = scratch.matrix(2, rows: 1, cols: count).base
             for k in 0..<count { root[k] = p[k].squareRoot() }
-            for r in 0..<j.rows { Vec.hadamard(count, j.row(r), root.base, j.row(r)) }
+            for r in 0..<j.rows { Vec.hadamard(count, j.row(r), root, j.row(r)) }
         }
         return JacobianOperand(pointCount: x.rows, rows: j)
     }
@@ -223,7 +238,8 @@ public final class ExplicitJacobianKernel: TangentKernelPath {
     public func kernel(_ a: KernelOperand, rows rowsA: [Int]?, _ b: KernelOperand, rows rowsB: [Int]?, into out: Matrix) {
         let ja = a as! JacobianOperand, jb = b as! JacobianOperand
         let c = model.outputDimension
-        gemm(gathered(ja.rows, rowsA, block: c), gathered(jb.rows, rowsB, block: c), transposeB: true, into: out)
+        gemm(gathered(ja.rows, rowsA, block: c, scratch: (scratch, 3)), gathered(jb.rows, rowsB, block: c, scratch: (scratch, 4)),
+             transposeB: true, into: out)
     }
 
     public func traces(_ a: KernelOperand) -> [Double] {
@@ -237,9 +253,14 @@ public final class ExplicitJacobianKernel: TangentKernelPath {
 /// `J(X)` as `(m·C) × P` by brute force: one single-point forward, then one VJP per output.
 /// Independent of any factorization, which is what makes it a reference for the other paths.
 public func jacobianRows(model: DifferentiableModel, _ x: Matrix, parameters θ: UnsafePointer<Float>) -> Matrix {
-    let c = model.outputDimension, count = model.parameterCount
-    let j = Matrix(rows: x.rows * c, cols: count)
-    let seed = Matrix(rows: 1, cols: c)
+    let j = Matrix(rows: x.rows * model.outputDimension, cols: model.parameterCount)
+    jacobianRows(model: model, x, parameters: θ, into: j, seed: Matrix(rows: 1, cols: model.outputDimension))
+    return j
+}
+
+/// The same into `j` (`(m·C) × P`), with `seed` (1 × C) as scratch.
+func jacobianRows(model: DifferentiableModel, _ x: Matrix, parameters θ: UnsafePointer<Float>, into j: Matrix, seed: Matrix) {
+    let c = model.outputDimension
     for i in 0..<x.rows {
         _ = model.forward(x.rows(i..<(i + 1)), parameters: θ)
         for k in 0..<c {
@@ -247,7 +268,6 @@ public func jacobianRows(model: DifferentiableModel, _ x: Matrix, parameters θ:
             model.vjp(seeds: seed, into: j.row(i * c + k), beta: 0)
         }
     }
-    return j
 }
 
 // MARK: - VJP/JVP path (the label-sensitivity engine's primitives)
@@ -269,34 +289,38 @@ public final class PointOperand: KernelOperand {
 public final class VJPJVPKernel: TangentKernelPath {
     public let name = "vjp_jvp"
     let model: DifferentiableModel
+    let transient: Bool
+    let scratch = Workspace()
 
-    public init(model: DifferentiableModel) { self.model = model }
+    /// `transient`: the operand's copies of X, θ and P live in storage reused by the next
+    /// `prepare`.
+    public init(model: DifferentiableModel, transient: Bool = false) { self.model = model; self.transient = transient }
 
     public func prepare(_ x: Matrix, parameters θ: UnsafePointer<Float>, preconditioner: UnsafePointer<Float>?) -> KernelOperand {
         let count = model.parameterCount
-        let theta = FloatBuffer(count: count)
-        theta.base.update(from: θ, count: count)
-        var p: FloatBuffer? = nil
-        if let preconditioner {
-            p = FloatBuffer(count: count)
-            p!.base.update(from: preconditioner, count: count)
+        func copy(_ source: UnsafePointer<Float>, slot: Int) -> FloatBuffer {
+            let buffer = transient ? scratch.matrix(slot, rows: 1, cols: count).owner! : FloatBuffer(count: count)
+            buffer.base.update(from: source, count: count)
+            return buffer
         }
-        return PointOperand(points: x.copied(), parameters: theta, preconditioner: p)
+        let points = transient ? scratch.matrix(2, rows: x.rows, cols: x.cols) : Matrix(rows: x.rows, cols: x.cols)
+        points.copy(from: x)
+        return PointOperand(points: points, parameters: copy(θ, slot: 0), preconditioner: preconditioner.map { copy($0, slot: 1) })
     }
 
     public func kernel(_ a: KernelOperand, rows rowsA: [Int]?, _ b: KernelOperand, rows rowsB: [Int]?, into out: Matrix) {
         let pa = a as! PointOperand, pb = b as! PointOperand
         let c = model.outputDimension, count = model.parameterCount
-        let xa = gathered(pa.points, rowsA), xb = gathered(pb.points, rowsB)
-        let direction = FloatBuffer(count: count)
-        let seed = Matrix(rows: 1, cols: c)
+        let xa = gathered(pa.points, rowsA, scratch: (scratch, 3)), xb = gathered(pb.points, rowsB, scratch: (scratch, 4))
+        let direction = scratch.matrix(5, rows: 1, cols: count).base
+        let seed = scratch.matrix(6, rows: 1, cols: c)
         for j in 0..<xb.rows {
             for k in 0..<c {
                 _ = model.forward(xb.rows(j..<(j + 1)), parameters: pb.parameters.base)
                 seed.fill(0); seed[0, k] = 1
-                model.vjp(seeds: seed, into: direction.base, beta: 0)
-                if let p = pa.preconditioner { Vec.hadamard(count, direction.base, p.base, direction.base) }
-                let tangent = model.jvp(xa, parameters: pa.parameters.base, direction: direction.base).tangent
+                model.vjp(seeds: seed, into: direction, beta: 0)
+                if let p = pa.preconditioner { Vec.hadamard(count, direction, p.base, direction) }
+                let tangent = model.jvp(xa, parameters: pa.parameters.base, direction: direction).tangent
                 for i in 0..<xa.rows {
                     for ci in 0..<c { out[i * c + ci, j * c + k] = tangent[i, ci] }
                 }
@@ -307,18 +331,18 @@ public final class VJPJVPKernel: TangentKernelPath {
     public func traces(_ a: KernelOperand) -> [Double] {
         let pa = a as! PointOperand
         let c = model.outputDimension, count = model.parameterCount
-        let g = FloatBuffer(count: count)
-        let seed = Matrix(rows: 1, cols: c)
+        let g = scratch.matrix(5, rows: 1, cols: count).base
+        let seed = scratch.matrix(6, rows: 1, cols: c)
         return (0..<pa.pointCount).map { i in
             _ = model.forward(pa.points.rows(i..<(i + 1)), parameters: pa.parameters.base)
             var t = 0.0
             for k in 0..<c {
                 seed.fill(0); seed[0, k] = 1
-                model.vjp(seeds: seed, into: g.base, beta: 0)
+                model.vjp(seeds: seed, into: g, beta: 0)
                 if let p = pa.preconditioner {
                     for q in 0..<count { t += Double(g[q] * g[q] * p[q]) }
                 } else {
-                    t += Vec.sumSquares(count, g.base)
+                    t += Vec.sumSquares(count, g)
                 }
             }
             return t

@@ -4,8 +4,13 @@ public final class FloatBuffer: @unchecked Sendable {
     public let count: Int
     public let base: UnsafeMutablePointer<Float>
 
+    /// Buffers allocated so far in this process: tests check that a step loop adds none after
+    /// warm-up. Counted without a lock — read it only while one thread allocates.
+    nonisolated(unsafe) public static var allocations = 0
+
     public init(count: Int) {
         precondition(count >= 0, "negative buffer size")
+        FloatBuffer.allocations &+= 1
         self.count = count
         let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)
         base = raw.bindMemory(to: Float.self, capacity: max(count, 1))

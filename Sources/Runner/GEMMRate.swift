@@ -43,6 +43,13 @@ public struct GEMMRate: Sendable, CustomStringConvertible {
         self.copiedPerSecond = copiedPerSecond
     }
 
+    /// Fixed rates of the machine tlens is developed on (2 cores, AVX2, release build), for
+    /// decisions that must not depend on the machine or its load: the defaults a config
+    /// resolves to (RunDefaults). Estimates shown to a user use `RunCostModel.calibrated`.
+    public static let reference = GEMMRate(large: 150e9, skinny: 120e9, small: 60e9, secondsPerCall: 0.5e-6,
+                                           parallelCallSeconds: 15e-6, elementwisePerSecond: 2e9,
+                                           simdPerSecond: 8e9, copiedPerSecond: 10e9)
+
     /// Linalg's serial threshold (TLENS_GEMM_SERIAL_FLOPS overrides it there, and here).
     public static let serialFlops: Double = {
         if let text = ProcessInfo.processInfo.environment["TLENS_GEMM_SERIAL_FLOPS"], let v = Double(text) { return v }

@@ -45,6 +45,7 @@ public final class PreparedRun {
             config.lens.options.referenceSize = n
             config.resolved = try TrainConfig.setting(config.resolved, path: ["lens", "reference"], to: .int(n))
         }
+        try RunDefaults.resolve(&config, trainCount: n, testCount: testCount, outputs: c, inputDimension: split.train.dimension)
         self.config = config
         let lens = config.lens
 

@@ -12,16 +12,14 @@ extension RunShape {
         let lens = config.lens, options = lens.options, o = config.optimizer
         let evalTrain = lens.evalTrain == 0 ? n : min(lens.evalTrain, n)
         let evalTest = lens.evalTest == 0 ? testCount : min(lens.evalTest, testCount)
-        // SGD keeps a momentum buffer when it has momentum; Adam and AdamW keep m, v and P.
-        let buffers = o.kind == "sgd" ? (o.momentum != 0 ? 1 : 0) : 3
-        let sensitivity = o.kind != "sgd" || o.momentum != 0 ? 1 : 0
+        let buffers = o.spec.buffersPerParameter, sensitivity = o.spec.sensitivityStatesPerParameter
         self.init(trainCount: n, outputs: c, inputDimension: d, hidden: config.model.hidden, bias: config.model.bias,
                   batchSize: o.batchSize, steps: config.steps, evalTrain: evalTrain, evalTest: evalTest,
                   kernelStatistics: options.kernel, referenceSize: options.referenceSize, every: options.every,
                   smoother: RunShape.Smoother(rawValue: options.smoother.rawValue) ?? .off, probes: options.probes,
-                  plainSGD: o.isPlainSGD, preconditioned: o.isPreconditioned,
+                  plainSGD: o.spec.isPlainGradientDescent, preconditioned: o.spec.isPreconditioned,
                   optimizerBuffers: buffers, sensitivityBuffers: sensitivity)
-        kernelPath = RunShape.kernelPath(options.kernelPath, preconditioned: o.isPreconditioned, shape: self,
+        kernelPath = RunShape.kernelPath(options.kernelPath, preconditioned: o.spec.isPreconditioned, shape: self,
                                          memoryBudgetBytes: options.memoryBudgetBytes)
     }
 

@@ -51,6 +51,10 @@ public struct TrainConfig {
         /// `lens.reference` was not given: the default may be cut to the training set's size,
         /// where a value the user wrote is refused instead.
         public var referenceIsDefault: Bool
+        /// `lens.smoother: auto` (the default) and `lens.every` not given: both are decided once
+        /// the data is known, from the run's cost (PreparedRun, RunDefaults), and stored resolved.
+        public var smootherIsAuto = false
+        public var everyIsAuto = false
     }
 
     static let optimizerKinds = ["sgd", "adam", "adamw"]
@@ -214,6 +218,7 @@ public struct TrainConfig {
 
         let l = try root.section("lens")
         var lensOptions = LensOptions()
+        let everyIsAuto = !l.has("every")
         lensOptions.every = try l.int("every", default: 1, in: 1...Int.max)
         let evalTrain = try l.int("eval_train", default: 0, in: 0...Int.max)
         let evalTest = try l.int("eval_test", default: 0, in: 0...Int.max)
@@ -221,7 +226,10 @@ public struct TrainConfig {
         lensOptions.kernelPath = KernelPathChoice(rawValue: try l.choice("kernel_path", default: "auto", allowed: KernelPathChoice.allCases.map(\.rawValue)))!
         let referenceIsDefault = !l.has("reference") || tree["lens"]?["reference"] == .null
         lensOptions.referenceSize = try l.int("reference", default: 256, in: 1...Int.max)
-        lensOptions.smoother = SmootherMode(rawValue: try l.choice("smoother", default: loss == .mse ? "exact" : "off", allowed: SmootherMode.allCases.map(\.rawValue)))!
+        let smootherName = try l.choice("smoother", default: "auto", allowed: ["auto"] + SmootherMode.allCases.map(\.rawValue))
+        let smootherIsAuto = smootherName == "auto"
+        // auto: exact or probes by cost once n and C are known; off for cross-entropy (lens.md §8).
+        lensOptions.smoother = smootherIsAuto ? (loss == .mse ? .exact : .off) : SmootherMode(rawValue: smootherName)!
         lensOptions.probes = try l.int("probes", default: 32, in: 2...100_000)
         lensOptions.memoryBudgetBytes = try l.double("memory_budget_mb", default: 4096, min: 1) * 1024 * 1024
         lensOptions.gradReferenceStep = try l.int("grad_ref_step", default: 0, in: 0...Int.max)
@@ -251,7 +259,8 @@ public struct TrainConfig {
                                               parameterization: parameterization),
                            loss: loss, optimizer: opt,
                            lens: LensConfig(options: lensOptions, evalTrain: evalTrain, evalTest: evalTest,
-                                              referenceIsDefault: referenceIsDefault),
+                                              referenceIsDefault: referenceIsDefault, smootherIsAuto: smootherIsAuto,
+                                              everyIsAuto: everyIsAuto),
                            checkpoint: checkpoint, resolved: resolved)
     }
 

@@ -21,7 +21,7 @@ struct Demo: ParsableCommand {
     var quiet = false
 
     func run() throws {
-        let outcome = try TrainCommand.train(configPath: nil, preset: "digits-3v5", overrides: overrides, name: nil,
+        let outcome = try TrainCommand.train(try TrainCommand.prepare(configPath: nil, preset: "digits-3v5", overrides: overrides, name: nil),
                                              databasePath: database.path, quiet: quiet)
         // Headline figures through the shipped named query (queries/final_metrics.sql).
         let db = try Database(path: database.path, mode: .readOnly)

@@ -41,16 +41,25 @@ struct Train: ParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
-    @Flag(name: .long, help: "No progress line.")
+    @Flag(name: .long, help: "No estimate line and no progress line.")
     var quiet = false
+
+    @Flag(name: .customLong("dry-run"), help: "Validate, print the resolved config and the estimate; write nothing.")
+    var dryRun = false
 
     func validate() throws {
         if (config == nil) == (preset == nil) { throw ValidationError("give exactly one of --config FILE or --preset NAME") }
     }
 
     func run() throws {
-        let outcome = try TrainCommand.train(configPath: config, preset: preset, overrides: overrides, name: name,
-                                             databasePath: database.path, quiet: quiet)
+        let prepared = try TrainCommand.prepare(configPath: config, preset: preset, overrides: overrides, name: name)
+        if dryRun {
+            // The resolved config on stdout (JSON, every default explicit), the estimate on stderr.
+            print(prepared.config.resolved.json)
+            FileHandle.standardError.write((TrainCommand.estimate(prepared) + "\n").data(using: .utf8)!)
+            return
+        }
+        let outcome = try TrainCommand.train(prepared, databasePath: database.path, quiet: quiet)
         try TrainCommand.report(outcome)
     }
 }
@@ -72,8 +81,9 @@ enum TrainCommand {
         }
     }
 
-    static func train(configPath: String?, preset: String?, overrides: [String], name: String?,
-                      databasePath: String, quiet: Bool) throws -> TrainOutcome {
+    /// Reads and validates a config completely (its data loaded, defaults resolved); nothing is
+    /// written anywhere.
+    static func prepare(configPath: String?, preset: String?, overrides: [String], name: String?) throws -> PreparedRun {
         let text: String, source: String
         if let configPath {
             guard let data = FileManager.default.contents(atPath: configPath), let s = String(data: data, encoding: .utf8) else {
@@ -90,7 +100,17 @@ enum TrainCommand {
         let baseDirectory = configPath.map { URL(fileURLWithPath: $0).deletingLastPathComponent() }
         var config = try TrainConfig.load(text: text, source: source, overrides: overrides, baseDirectory: baseDirectory)
         if let name { config.name = name }
-        let prepared = try PreparedRun(config)          // validation done; nothing stored yet
+        return try PreparedRun(config)
+    }
+
+    /// The one line of `tlens train` before it starts: time per step, total time and peak memory
+    /// for the chosen lens settings, from the cost model at this machine's measured rates.
+    static func estimate(_ prepared: PreparedRun) -> String {
+        "tlens: " + RunCostModel.estimate(RunShape(prepared)).line
+    }
+
+    static func train(_ prepared: PreparedRun, databasePath: String, quiet: Bool) throws -> TrainOutcome {
+        if !quiet { FileHandle.standardError.write((estimate(prepared) + "\n").data(using: .utf8)!) }
         let recorder = try Recorder(path: databasePath)
         defer { try? recorder.close() }
         return try StopOnSignal.during(quiet: quiet) { progress, started in

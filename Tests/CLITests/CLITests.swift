@@ -61,6 +61,18 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(run.configJSON.contains("\"beta2\": 0.999"), run.configJSON)
     }
 
+    /// --dry-run: the resolved config on stdout, the estimate on stderr, no database file.
+    func testDryRunPrintsTheResolvedConfigAndTheEstimateAndWritesNothing() throws {
+        let db = path("dry.sqlite")
+        let o = try tlens(["train", "--preset", "digits-3v5", "--dry-run", "--db", db])
+        XCTAssertEqual(o.status, 0, o.stderr)
+        let config = try JSONSerialization.jsonObject(with: Data(o.stdout.utf8)) as? [String: Any]
+        XCTAssertEqual((config?["lens"] as? [String: Any])?["smoother"] as? String, "exact")
+        XCTAssertTrue(o.stderr.contains("s/step"), o.stderr)
+        XCTAssertTrue(o.stderr.contains("peak memory"), o.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: db))
+    }
+
     func testBadConfigCreatesNoRunAndNamesTheKey() throws {
         let db = path("never.sqlite")
         assertOneLineError(try tlens(quickRun + ["--db", db, "--set", "optimizer.lr=-0.1"]), containing: "optimizer.lr")

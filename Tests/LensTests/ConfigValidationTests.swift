@@ -53,7 +53,7 @@ final class ConfigValidationTests: XCTestCase {
     }
 
     func testExactSmootherOverBudgetSuggestsProbes() {
-        let message = refusal(["optimizer.kind=adam", "lens.memory_budget_mb=1"])
+        let message = refusal(["optimizer.kind=adam", "lens.smoother=exact", "lens.memory_budget_mb=1"])
         XCTAssertTrue(message.hasPrefix("lens.smoother: exact mode needs about"), message)
         XCTAssertTrue(message.contains("probes"))
     }
@@ -63,8 +63,10 @@ final class ConfigValidationTests: XCTestCase {
         XCTAssertTrue(refusal(["data.classes=[3, 42]"]).hasPrefix("data"))
     }
 
+    /// Every default is explicit in what a run stores, including those decided once the data
+    /// is known: lens.smoother auto is exact for this small problem.
     func testResolvedConfigHoldsEveryDefault() throws {
-        let config = try TrainConfig.load(text: base, source: "test.yaml")
+        let config = try PreparedRun(try TrainConfig.load(text: base, source: "test.yaml")).config
         let json = config.resolved.json
         for key in ["\"momentum\": 0.0", "\"beta2\": 0.999", "\"smoother\": \"exact\"", "\"probes\": 32", "\"seed\": 0", "\"activation\": \"relu\""] {
             XCTAssertTrue(json.contains(key), "\(key) missing from \(json)")

@@ -193,3 +193,34 @@ final class LearnerBoundaryTests: XCTestCase {
         }
     }
 }
+
+final class StepAllocationTests: XCTestCase {
+    /// lens.md §0: after warm-up a step of learner and lens — recorded steps included — allocates
+    /// no float storage: kernel blocks, Gram temporaries, gathers and smoother residuals all
+    /// reuse workspaces. Counted on FloatBuffer, through which every Matrix gets its storage.
+    func testTheStepLoopAllocatesNothingAfterWarmUp() throws {
+        let yaml = """
+            data: {source: digits, classes: [3, 5], target: pm1, n_train: 80}
+            model: {hidden: [12, 8]}
+            optimizer: {kind: sgd, lr: 0.02, batch_size: 10}
+            steps: 40
+            lens: {every: 1, reference: 16, eval_train: 30, eval_test: 20, grad_ref_step: 2}
+            """
+        let cases: [[String]] = [
+            [],                                                                   // layer Gram, exact kernel smoother
+            ["optimizer.momentum=0.9"],                                           // exact label-sensitivity engine
+            ["optimizer.kind=adamw", "lens.smoother=probes", "lens.probes=4"],    // explicit K^P, probes
+            ["optimizer.kind=adam", "lens.kernel_path=vjp_jvp", "lens.smoother=probes", "lens.probes=4"],
+        ]
+        for overrides in cases {
+            let prepared = try PreparedRun(try TrainConfig.load(text: yaml, source: "test", overrides: overrides))
+            let sink = MemorySink()
+            let loop = try TrainingLoop(prepared, sink: sink)
+            sink.names = loop.lens.scalarKeys.names
+            for _ in 0..<4 { loop.lens.observe(loop.learner.step()) }
+            let before = FloatBuffer.allocations
+            for _ in 0..<10 { loop.lens.observe(loop.learner.step()) }
+            XCTAssertEqual(FloatBuffer.allocations - before, 0, "\(overrides): float buffers allocated in 10 steps")
+        }
+    }
+}

@@ -69,20 +69,17 @@ final class RunCostModelTests: XCTestCase {
         XCTAssertEqual(every10.flops(.statistics) / every1.flops(.statistics), 0.11 / 1.01, accuracy: 1e-9)
     }
 
-    /// The smoother's memory is the lens's own validation figure (TelescopingLens.smootherMemoryBytes),
+    /// The smoother's memory is the lens's own validation figure (SmootherEngineChoice.memoryBytes),
     /// give or take the shadow column and batch scratch.
     func testSmootherMemoryAgreesWithTheLensValidation() {
         for (smoother, plain) in [(SmootherMode.exact, true), (.exact, false), (.probes, false)] {
-            var options = LensOptions()
-            options.smoother = smoother
-            options.optimizerIsPlainSGD = plain
             let n = 1438, c = 10, test = 359, b = 100
             let shape = RunShape(trainCount: n, outputs: c, inputDimension: 64, hidden: [256], batchSize: b, steps: 1000,
                                  evalTrain: n, evalTest: test, smoother: RunShape.Smoother(rawValue: smoother.rawValue)!,
                                  plainSGD: plain, optimizerBuffers: plain ? 0 : 1, sensitivityBuffers: plain ? 0 : 1)
-            let lens = TelescopingLens.smootherMemoryBytes(options: options, trainCount: n, testCount: test, outputs: c,
-                                                           parameters: shape.parameterCount, batch: b,
-                                                           optimizerStateCount: plain ? 0 : shape.parameterCount)
+            let engine = SmootherEngineChoice(mode: smoother, plainGradientDescent: plain, trainCount: n, outputs: c, probes: 32)
+            let lens = engine.memoryBytes(trainCount: n, testCount: test, outputs: c, parameters: shape.parameterCount, batch: b,
+                                          optimizerStateCount: plain ? 0 : shape.parameterCount)
             let ours = RunCostModel.estimate(shape, rate: unitRate).bytes[.smoother]!
             XCTAssertEqual(ours / lens, 1, accuracy: 0.01, "\(smoother) plain \(plain): \(ours) vs \(lens)")
         }
