@@ -55,6 +55,7 @@ public struct TrainConfig {
         /// the data is known, from the run's cost (PreparedRun, RunDefaults), and stored resolved.
         public var smootherIsAuto = false
         public var everyIsAuto = false
+        public var probesIsDefault = false
     }
 
     static let optimizerKinds = ["sgd", "adam", "adamw"]
@@ -230,6 +231,7 @@ public struct TrainConfig {
         let smootherIsAuto = smootherName == "auto"
         // auto: exact or probes by cost once n and C are known; off for cross-entropy (lens.md §8).
         lensOptions.smoother = smootherIsAuto ? (loss == .mse ? .exact : .off) : SmootherMode(rawValue: smootherName)!
+        let probesIsDefault = !l.has("probes")
         lensOptions.probes = try l.int("probes", default: 32, in: 2...100_000)
         lensOptions.memoryBudgetBytes = try l.double("memory_budget_mb", default: 4096, min: 1) * 1024 * 1024
         lensOptions.gradReferenceStep = try l.int("grad_ref_step", default: 0, in: 0...Int.max)
@@ -260,7 +262,7 @@ public struct TrainConfig {
                            loss: loss, optimizer: opt,
                            lens: LensConfig(options: lensOptions, evalTrain: evalTrain, evalTest: evalTest,
                                               referenceIsDefault: referenceIsDefault, smootherIsAuto: smootherIsAuto,
-                                              everyIsAuto: everyIsAuto),
+                                              everyIsAuto: everyIsAuto, probesIsDefault: probesIsDefault),
                            checkpoint: checkpoint, resolved: resolved)
     }
 

@@ -14,7 +14,7 @@ final class RunDefaultsTests: XCTestCase {
         let (config, estimate) = try resolved(#"{"data": {"source": "digits"}}"#)
         XCTAssertEqual(config.lens.options.smoother, .probes, "exact over n·C = 14,380 directions is hours")
         XCTAssertGreaterThan(config.lens.options.every, 1)
-        XCTAssertLessThanOrEqual(estimate.totalSeconds, 60)
+        XCTAssertLessThanOrEqual(estimate.totalSeconds, RunDefaults.budgetSeconds)
         XCTAssertTrue(config.resolved.json.contains("\"smoother\": \"probes\""), config.resolved.json)
         XCTAssertTrue(config.resolved.json.contains("\"every\": \(config.lens.options.every),"), config.resolved.json)
     }
