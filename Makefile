@@ -34,6 +34,7 @@ bench: release
 	.build/release/tlens bench store
 	.build/release/tlens bench train
 	.build/release/tlens bench lens
+	.build/release/tlens bench checkpoint
 
 clean:
 	rm -rf .build

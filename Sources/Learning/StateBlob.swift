@@ -18,7 +18,9 @@ import Linalg
 public struct StateWriter {
     public private(set) var bytes: [UInt8] = []
 
-    public init(kind: String, version: UInt32) {
+    /// `capacity`: bytes to reserve, when the caller knows about how large the blob will be.
+    public init(kind: String, version: UInt32, capacity: Int = 0) {
+        bytes.reserveCapacity(capacity)
         bytes.append(contentsOf: Array("TLSB".utf8))
         bytes.append(contentsOf: StateWriter.tag(kind))
         append(UInt64(version), width: 4)
@@ -41,10 +43,16 @@ public struct StateWriter {
     /// A count, then the floats' bit patterns (exact: no rounding, NaN payloads kept).
     public mutating func floats(_ values: UnsafeBufferPointer<Float>) {
         integer(values.count)
+        if isLittleEndianHost {
+            bytes.append(contentsOf: UnsafeRawBufferPointer(values))
+            return
+        }
         let start = bytes.count
         bytes.append(contentsOf: repeatElement(0, count: values.count * 4))
+        guard let source = values.baseAddress else { return }
         bytes.withUnsafeMutableBytes { raw in
             let out = raw.baseAddress! + start
+            if isLittleEndianHost { out.copyMemory(from: source, byteCount: 4 * values.count); return }
             for (i, v) in values.enumerated() {
                 var bits = v.bitPattern.littleEndian
                 withUnsafeBytes(of: &bits) { (out + 4 * i).copyMemory(from: $0.baseAddress!, byteCount: 4) }
@@ -57,13 +65,24 @@ public struct StateWriter {
     public mutating func matrix(_ m: Matrix) {
         integer(m.rows); integer(m.cols)
         integer(m.rows * m.cols)
+        if isLittleEndianHost {
+            for i in 0..<m.rows { bytes.append(contentsOf: UnsafeRawBufferPointer(start: m.row(i), count: 4 * m.cols)) }
+            return
+        }
         let start = bytes.count
         bytes.append(contentsOf: repeatElement(0, count: m.rows * m.cols * 4))
         bytes.withUnsafeMutableBytes { raw in
-            let out = (raw.baseAddress! + start).assumingMemoryBound(to: UInt32.self)
+            let out = raw.baseAddress! + start
             for i in 0..<m.rows {
-                let row = m.row(i)
-                for j in 0..<m.cols { out[i * m.cols + j] = row[j].bitPattern.littleEndian }
+                // Float32 rows are stored as their little-endian bytes: on little-endian hosts
+                // (x86, ARM) a plain copy; otherwise byte-swapped value by value.
+                let destination = out + 4 * i * m.cols
+                if isLittleEndianHost {
+                    destination.copyMemory(from: m.row(i), byteCount: 4 * m.cols)
+                } else {
+                    let row = m.row(i), words = destination.assumingMemoryBound(to: UInt32.self)
+                    for j in 0..<m.cols { words[j] = row[j].bitPattern.littleEndian }
+                }
             }
         }
     }
@@ -159,6 +178,7 @@ public struct StateReader {
         out.withUnsafeMutableBufferPointer { dst in
             bytes.withUnsafeBytes { raw in
                 let src = raw.baseAddress! + position
+                if isLittleEndianHost, n > 0 { UnsafeMutableRawPointer(dst.baseAddress!).copyMemory(from: src, byteCount: 4 * n); return }
                 for i in 0..<n {
                     var bits: UInt32 = 0
                     withUnsafeMutableBytes(of: &bits) { $0.copyMemory(from: UnsafeRawBufferPointer(start: src + 4 * i, count: 4)) }
@@ -181,6 +201,10 @@ public struct StateReader {
             let src = (raw.baseAddress! + position)
             for i in 0..<rows {
                 let row = m.row(i)
+                if isLittleEndianHost {
+                    UnsafeMutableRawPointer(row).copyMemory(from: src + 4 * i * cols, byteCount: 4 * cols)
+                    continue
+                }
                 for j in 0..<cols {
                     var bits: UInt32 = 0
                     withUnsafeMutableBytes(of: &bits) { $0.copyMemory(from: UnsafeRawBufferPointer(start: src + 4 * (i * cols + j), count: 4)) }
@@ -216,6 +240,8 @@ public struct StateReader {
         return Array(bytes[position..<(position + n)])
     }
 }
+
+let isLittleEndianHost = 1.littleEndian == 1
 
 /// A state blob that cannot be imported: wrong kind, version, size or shape.
 public struct StateError: Error, CustomStringConvertible {

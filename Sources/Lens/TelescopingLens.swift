@@ -162,11 +162,15 @@ public final class TelescopingLens {
     /// (reference kernels, grad_change references, the smoother's state). Predictions,
     /// linearized values and increments are recomputed each step and are not part of it.
     public func exportState() -> [UInt8] {
-        var w = StateWriter(kind: Self.stateKind, version: Self.stateVersion)
+        var w = StateWriter(kind: Self.stateKind, version: Self.stateVersion, capacity: lastStateBytes)
         w.matrix(telescoped)
         instrument.export(into: &w)
+        lastStateBytes = w.bytes.count
         return w.bytes
     }
+
+    /// The size of the last exported state: the next export reserves it at once.
+    var lastStateBytes = 0
 
     /// Restores what `exportState` wrote. The blob is checked whole (a validating pass) before
     /// anything changes, so a refused blob leaves the lens as it was.
