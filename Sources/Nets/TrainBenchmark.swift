@@ -52,28 +52,19 @@ public enum TrainBenchmark {
         let net = MLP(spec)
         let θ = FloatBuffer(net.initialParameters(seed: 0))
         let P = net.parameterCount
-        let gradient = FloatBuffer(count: P), update = FloatBuffer(count: P)
         let direction = FloatBuffer((0..<P).map { _ in Float(1e-3 * rng.normal()) })
-        let optimizer = try OptimizerSpec(kind: .sgd, lr: 0.01).makeOptimizer(parameterCount: P)
-
+        // The real training step, on a training set of one batch (each step a fresh order of it).
         let xb = filled(batchSize, spec.inputDimension, &rng)
         let yb = filled(batchSize, spec.outputDimension, &rng)
-        let seeds = Matrix(rows: batchSize, cols: spec.outputDimension)
-        var t = 0
+        let learner = try MLPLearner(model: MLP(spec), loss: .mse, optimizer: OptimizerSpec(kind: .sgd, lr: 0.01),
+                                     trainX: xb, trainY: yb, batchSize: batchSize, seed: 0)
         let xe = filled(evaluationPoints, spec.inputDimension, &rng)
 
         // Interleaved rounds, best of each: on a shared machine the load moves during the run,
         // and interleaving keeps the three measurements under the same conditions.
         let timings = measureInterleaved(rounds: rounds, warmup: 2, [
             (1, { gemm(a, b, into: c) }),
-            (8, {
-                t += 1
-                let f = net.forward(xb, parameters: θ.base)
-                Loss.mse.outputGradient(outputs: f, targets: yb, into: seeds)
-                net.vjp(seeds: seeds, parameters: θ.base, into: gradient.base, beta: 0)
-                optimizer.proposeUpdate(parameters: θ.base, gradient: gradient.base, update: update.base, step: t)
-                Vec.axpy(P, 1, update.base, θ.base)
-            }),
+            (8, { _ = learner.step() }),
             (1, { _ = net.jvp(xe, parameters: θ.base, direction: direction.base) }),
             (1, { net.forwardJVPProductsOnly(xe, parameters: θ.base, direction: direction.base) }),
         ])
