@@ -42,7 +42,7 @@ let package = Package(
         .testTarget(name: "VecSQLTests", dependencies: ["CSQLite", "CVecSQL"], exclude: ["check_extension.py"], swiftSettings: v5),
         .testTarget(name: "StoreTests", dependencies: ["Store", "StoreChild"], swiftSettings: v5),
         .testTarget(name: "NetsTests", dependencies: ["Learning", "Nets", "Linalg", "Data"], swiftSettings: v5),
-        .testTarget(name: "DataTests", dependencies: ["Data"], swiftSettings: v5),
+        .testTarget(name: "DataTests", dependencies: ["Data", "Linalg"], swiftSettings: v5),
         .testTarget(name: "LensTests", dependencies: ["Learning", "Lens", "Nets", "Linalg", "Data", "Runner", "Store"], swiftSettings: v5),
         .testTarget(name: "CLITests", dependencies: ["Store", "tlens"], swiftSettings: v5),
     ]
