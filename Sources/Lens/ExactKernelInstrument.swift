@@ -50,9 +50,11 @@ final class ExactKernelInstrument: LensInstrument {
         smoother.advance(step: o.step, parameters: nil, batch: o.batch, learningRate: 1, kernelToBatch: k)
     }
 
+    /// Boosting fits squared loss (lens.md §9).
+    var residualIsSquared: Bool { true }
     func linearizedPredictions(into out: Matrix) -> Bool { false }
     func recordState(step s: Int) {}
-    func recordStep(_ o: StepObservation) {}
+    func recordStep(_ o: StepObservation) -> Double? { nil }
 
     func export(into w: inout StateWriter) {
         w.matrix(current)

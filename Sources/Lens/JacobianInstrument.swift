@@ -33,6 +33,8 @@ final class JacobianInstrument: LensInstrument {
     /// Kernel blocks, gathers and statistics temporaries, reused every step (lens.md §0).
     let scratch = Workspace()
     var batchRows: [Int] = [], kernelColumnRows: [Int] = []
+    /// K_BB of a step's batch by layer Gram matrices, for its sharpness (lens.md §8.5).
+    lazy var batchGram: LayerGramKernel = LayerGramKernel(model: factorized!, transient: true)
     /// K_RR of the state being recorded alternates between two buffers, so the previous one
     /// (kvel's reference) is never overwritten by the current.
     var referenceKernelSlot = 0
@@ -76,7 +78,10 @@ final class JacobianInstrument: LensInstrument {
         kernelPath = try Self.chooseKernelPath(options: options, model: model, optimizer: optimizer,
                                                kernelPoints: points.kernelX.rows)
 
-        // Smoother engine (lens.md §8); f_{θ_0} over U seeds its shadow trajectory.
+        // Smoother engine (lens.md §8); f_{θ_0} over U seeds its shadow trajectory. Labels as
+        // n × C (class indices become one-hot), the residual as the loss defines it.
+        let residualModel: ResidualModel = learner.loss == .crossEntropy ? .softmax : .squared
+        let targets = Self.oneHotTargets(problem.trainY, outputs: outputs)
         switch SmootherEngineChoice(mode: options.smoother, plainGradientDescent: optimizer.isPlainGradientDescent,
                                     trainCount: problem.trainX.rows, outputs: outputs, probes: options.probes) {
         case .none:
@@ -84,15 +89,24 @@ final class JacobianInstrument: LensInstrument {
         case .kernelProducts:
             let f0 = model.forward(points.kernelX, parameters: θ0).copied()
             smoother = KernelSmoother(trainCount: problem.trainX.rows, outputs: outputs, points: points.kernelX.rows,
-                                      targets: problem.trainY, initialPredictions: f0, kernelIncludesStepSize: false)
+                                      targets: targets, initialPredictions: f0, kernelIncludesStepSize: false,
+                                      residualModel: residualModel)
         case .labelSensitivity(let exact, let count):
             let f0 = model.forward(points.kernelX, parameters: θ0).copied()
             smoother = LabelSensitivityEngine(model: model, optimizer: optimizer, trainX: problem.trainX,
-                                              targets: problem.trainY, pointsX: points.kernelX, initialPredictions: f0,
+                                              targets: targets, pointsX: points.kernelX, initialPredictions: f0,
                                               initialParameters: θ0,
                                               directions: exact ? .unit : .rademacher(count: count, seed: options.seed),
-                                              maximumBatch: problem.trainX.rows)
+                                              maximumBatch: problem.trainX.rows, residualModel: residualModel)
         }
+    }
+
+    /// Targets as `n × C`: class indices (one column, C > 1) become one-hot rows (lens.md §8.4).
+    static func oneHotTargets(_ y: Matrix, outputs c: Int) -> Matrix {
+        guard y.cols == 1 && c > 1 else { return y }
+        let out = Matrix(rows: y.rows, cols: c)
+        for i in 0..<y.rows { out[i, min(max(Int(y[i, 0]), 0), c - 1)] = 1 }
+        return out
     }
 
     /// lens.md §5: layer Gram matrices when the model factorizes and P_t = I; explicit Jacobian
@@ -170,6 +184,8 @@ final class JacobianInstrument: LensInstrument {
     }
 
     /// f_lin,s = f_0 + J_0 (θ_s − θ_0) (lens.md (3.1)): linear in θ_s, so formed only when recorded.
+    var residualIsSquared: Bool { learner.loss == .mse }
+
     func linearizedPredictions(into out: Matrix) -> Bool {
         let θ = stateParameters, θ0 = learner.initialParameters
         for i in 0..<parameterCount { displacement[i] = θ[i] - θ0[i] }
@@ -189,9 +205,14 @@ final class JacobianInstrument: LensInstrument {
         recordGradientChange(step: s, parameters: stateParameters, operand: operand)
     }
 
-    func recordStep(_ o: StepObservation) {
+    func recordStep(_ o: StepObservation) -> Double? {
         recordGradientSummaries(step: o.step, parameters: learner.previousParameters, update: learner.lastUpdate,
                                 gradient: learner.lastGradient)
+        guard options.sharpness else { return nil }
+        let sharpness = batchSharpness(o), stability = o.learningRate * sharpness
+        sink.scalar(keys.gnSharpness, step: o.step, value: sharpness)
+        sink.scalar(keys.stability, step: o.step, value: stability)
+        return stability
     }
 
     // MARK: - State (lens.md §11)

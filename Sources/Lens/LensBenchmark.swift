@@ -15,10 +15,20 @@ public enum LensBenchmark {
         public var lensStepMilliseconds: Double
         public var probeForwardMilliseconds: Double
         public var probeStepMilliseconds: Double
+        /// The same steps with `lens.sharpness` off, and an Adam step (8 probes, no kernel
+        /// statistics) whose sharpness is matrix-free, with and without it (lens.md §8.5).
+        public var lensStepWithoutSharpnessMilliseconds: Double
+        public var probeStepWithoutSharpnessMilliseconds: Double
+        public var adamStepMilliseconds: Double
+        public var adamStepWithoutSharpnessMilliseconds: Double
 
         public var gramSpeedup: Double { explicitMilliseconds / gramMilliseconds }
         public var lensStepRatio: Double { lensStepMilliseconds / forwardMilliseconds }
         public var probeStepRatio: Double { probeStepMilliseconds / probeForwardMilliseconds }
+        /// The sharpness estimate's share of each lens step.
+        public var sharpnessShare: Double { 1 - lensStepWithoutSharpnessMilliseconds / lensStepMilliseconds }
+        public var probeSharpnessShare: Double { 1 - probeStepWithoutSharpnessMilliseconds / probeStepMilliseconds }
+        public var adamSharpnessShare: Double { 1 - adamStepWithoutSharpnessMilliseconds / adamStepMilliseconds }
     }
 
     /// Best wall time of `repetitions` runs of `body`, in milliseconds, after one warm-up run.
@@ -71,11 +81,12 @@ public enum LensBenchmark {
         }
 
         // 2. A full lens step against a plain forward pass over the same 2,000 points.
-        func lensStep(outputs c: Int, smoother: SmootherMode, probes: Int, kernel: Bool) throws -> (step: Double, forward: Double) {
+        func lensStep(outputs c: Int, smoother: SmootherMode, probes: Int, kernel: Bool,
+                      optimizerKind: OptimizerSpec.Kind = .sgd) throws -> (step: Double, withoutSharpness: Double, forward: Double) {
             let net = c == 1 ? model : MLP(MLPSpec(inputDimension: d, hidden: [512, 512], outputDimension: c, activation: .relu))
             let θ0 = FloatBuffer(net.initialParameters(seed: 0))
             let trainX = points(n, d), trainY = points(n, c), testX = points(testCount, d), testY = points(testCount, c)
-            let optimizer = try OptimizerSpec(kind: .sgd, lr: 0.01).makeOptimizer(parameterCount: net.parameterCount)
+            let optimizer = try OptimizerSpec(kind: optimizerKind, lr: 0.01).makeOptimizer(parameterCount: net.parameterCount)
             var options = LensOptions()
             options.smoother = smoother
             options.probes = probes
@@ -91,22 +102,30 @@ public enum LensBenchmark {
             let learner = FrozenLearner(model: net, optimizer: optimizer, parameters: θ0, update: update, gradient: gradient,
                                         batch: Array(0..<batch))
             let lens = try TelescopingLens(learner: learner, problem: problem, options: options, sink: DiscardingSink())
+            var plainOptions = options
+            plainOptions.sharpness = false
+            let plain = try TelescopingLens(learner: learner, problem: problem, options: plainOptions, sink: DiscardingSink())
             let all = Matrix(rows: n + testCount, cols: d)
             all.rows(0..<n).copy(from: trainX)
             all.rows(n..<(n + testCount)).copy(from: testX)
             // Interleaved, so both sides of the ratio see the same machine (it is shared).
-            var stepMs = Double.infinity, forwardMs = Double.infinity
+            var stepMs = Double.infinity, plainMs = Double.infinity, forwardMs = Double.infinity
             for _ in 0..<repetitions {
                 forwardMs = min(forwardMs, best(1) { _ = net.forward(all, parameters: θ0.base) })
                 stepMs = min(stepMs, best(1) { lens.observe(learner.step()) })
+                plainMs = min(plainMs, best(1) { plain.observe(learner.step()) })
             }
-            return (stepMs, forwardMs)
+            return (stepMs, plainMs, forwardMs)
         }
         let exact = try lensStep(outputs: 1, smoother: .exact, probes: 0, kernel: true)
         let probe = try lensStep(outputs: 10, smoother: .probes, probes: 32, kernel: false)
+        let adam = try lensStep(outputs: 1, smoother: .probes, probes: 8, kernel: false, optimizerKind: .adam)
         return Result(gramMilliseconds: gramMs, explicitMilliseconds: explicitMs, kernelAgreement: worst / max(scale, 1e-30),
                       forwardMilliseconds: exact.forward, lensStepMilliseconds: exact.step,
-                      probeForwardMilliseconds: probe.forward, probeStepMilliseconds: probe.step)
+                      probeForwardMilliseconds: probe.forward, probeStepMilliseconds: probe.step,
+                      lensStepWithoutSharpnessMilliseconds: exact.withoutSharpness,
+                      probeStepWithoutSharpnessMilliseconds: probe.withoutSharpness,
+                      adamStepMilliseconds: adam.step, adamStepWithoutSharpnessMilliseconds: adam.withoutSharpness)
     }
 }
 
@@ -115,6 +134,7 @@ public enum LensBenchmark {
 final class FrozenLearner: ParametricLearner {
     let model: DifferentiableModel
     let optimizer: Optimizer
+    let loss = Loss.mse
     let parameterCount: Int
     var outputDimension: Int { model.outputDimension }
     private(set) var stepsTaken = 0

@@ -25,6 +25,8 @@ public struct LensOptions: Sendable {
     public var every = 1
     /// Kernel statistics of §6 at recorded steps.
     public var kernel = true
+    /// Gauss–Newton sharpness and the smoother's stability number at recorded steps (lens.md §8.5).
+    public var sharpness = true
     public var kernelPath = KernelPathChoice.auto
     /// Size of the train reference subset R for kernel statistics and `grad_change`.
     public var referenceSize = 256
@@ -70,4 +72,11 @@ public enum Split: String, Sendable { case train, test }
 public protocol LensSink: AnyObject {
     func scalar(_ key: Int, step: Int, value: Double)
     func vector(_ kind: VectorKind, split: Split, step: Int, values: UnsafeBufferPointer<Float>)
+    /// Something a person must be told once (e.g. the smoother losing stability, lens.md §8.5):
+    /// stored as an event of the run and shown as a warning.
+    func event(step: Int, kind: String, message: String)
+}
+
+extension LensSink {
+    public func event(step: Int, kind: String, message: String) {}
 }

@@ -1,6 +1,26 @@
+import Foundation
 import Learning
 import Linalg
 import Nets
+
+/// How the residual a step feeds back depends on the predictions (lens.md §8.4).
+public enum ResidualModel: Sendable {
+    /// Squared loss: the residual f − y is the predictions themselves, minus the labels.
+    case squared
+    /// Cross-entropy (tlens's extension): the residual softmax(f) − y, linearized around the
+    /// smoother's own trajectory: its sensitivity to the labels is `H_i u(x_i) − z_i` with
+    /// `H_i = diag(p_i) − p_i p_iᵀ`, `p_i = softmax(f̃_{t-1}(x_i))`.
+    case softmax
+
+    /// `p = softmax(f)` of C logits, in `p` (max-shifted, so huge logits are safe).
+    static func softmax(_ f: UnsafePointer<Float>, _ c: Int, into p: UnsafeMutablePointer<Float>) {
+        var top = f[0]
+        for o in 1..<c { top = max(top, f[o]) }
+        var sum: Float = 0
+        for o in 0..<c { p[o] = expf(f[o] - top); sum += p[o] }
+        for o in 0..<c { p[o] /= sum }
+    }
+}
 
 /// Which engine computes Ŝ (lens.md §8) — decided here once, for the lens that builds the engine
 /// and for the validation that checks its memory before a run starts.
@@ -70,6 +90,7 @@ public final class KernelSmoother: SmootherEngine {
     /// The learner's step kernel already carries the step size (boosting's A_t, lens.md (9.1)),
     /// so the update is `Ŝ_{t-1} − A_t(U, B)(…)`; otherwise it is scaled by γ_t/b_t.
     let kernelIncludesStepSize: Bool
+    let residualModel: ResidualModel
     /// The batch's residual rows, reused every step.
     let scratch = Workspace()
 
@@ -77,9 +98,10 @@ public final class KernelSmoother: SmootherEngine {
 
     /// `initialPredictions` is f_0 over U, `(|U|) × C`.
     public init(trainCount: Int, outputs: Int, points: Int, targets: Matrix, initialPredictions: Matrix,
-                kernelIncludesStepSize: Bool) {
+                kernelIncludesStepSize: Bool, residualModel: ResidualModel = .squared) {
         n = trainCount; c = outputs; u = points
         self.kernelIncludesStepSize = kernelIncludesStepSize
+        self.residualModel = residualModel
         smoother = Matrix(rows: u * c, cols: n * c)
         shadowValues = Matrix(rows: u * c, cols: 1)
         for i in 0..<u { shadowValues.base.advanced(by: i * c).update(from: initialPredictions.row(i), count: c) }
@@ -98,10 +120,27 @@ public final class KernelSmoother: SmootherEngine {
         // gathered before anything moves.
         let residual = scratch.gathering(smoother, batch, block: c, slot: 0)
         let shadowResidual = scratch.matrix(1, rows: b * c, cols: 1)
-        for (r, i) in batch.enumerated() {
-            for o in 0..<c {
-                residual[r * c + o, i * c + o] -= 1
-                shadowResidual[r * c + o, 0] = shadowValues[i * c + o, 0] - targets[i, o]
+        if case .softmax = residualModel {
+            // lens.md (8.10): H_i Ŝ_{t-1}(x_i) − E_i, H_i = diag(p_i) − p_i p_iᵀ at the shadow's
+            // p_i, and the shadow's own residual softmax(shadow(x_i)) − y_i.
+            let p = scratch.matrix(2, rows: 1, cols: c).base, mix = scratch.matrix(3, rows: 1, cols: n * c).base
+            for (r, i) in batch.enumerated() {
+                ResidualModel.softmax(shadowValues.base + i * c, c, into: p)
+                mix.initialize(repeating: 0, count: n * c)
+                for o in 0..<c { Vec.axpy(n * c, p[o], residual.row(r * c + o), mix) }
+                for o in 0..<c {
+                    let row = residual.row(r * c + o)
+                    for j in 0..<(n * c) { row[j] = p[o] * (row[j] - mix[j]) }
+                    row[i * c + o] -= 1
+                    shadowResidual[r * c + o, 0] = p[o] - targets[i, o]
+                }
+            }
+        } else {
+            for (r, i) in batch.enumerated() {
+                for o in 0..<c {
+                    residual[r * c + o, i * c + o] -= 1
+                    shadowResidual[r * c + o, 0] = shadowValues[i * c + o, 0] - targets[i, o]
+                }
             }
         }
         let α = kernelIncludesStepSize ? -1 : -γ / Float(b)
@@ -140,6 +179,7 @@ public final class LabelSensitivityEngine: SmootherEngine {
 
     let model: DifferentiableModel
     let optimizer: Optimizer
+    let residualModel: ResidualModel
     let trainX: Matrix, pointsX: Matrix
     let n: Int, c: Int, u: Int, k: Int
     let isExact: Bool
@@ -160,8 +200,9 @@ public final class LabelSensitivityEngine: SmootherEngine {
 
     public init(model: DifferentiableModel, optimizer: Optimizer, trainX: Matrix, targets: Matrix,
                 pointsX: Matrix, initialPredictions: Matrix, initialParameters: UnsafePointer<Float>,
-                directions kind: Directions, maximumBatch: Int) {
+                directions kind: Directions, maximumBatch: Int, residualModel: ResidualModel = .squared) {
         self.model = model; self.optimizer = optimizer
+        self.residualModel = residualModel
         self.trainX = trainX; self.pointsX = pointsX
         n = trainX.rows; c = model.outputDimension; u = pointsX.rows
         let count = model.parameterCount
@@ -191,7 +232,10 @@ public final class LabelSensitivityEngine: SmootherEngine {
         chunkUpdates = Matrix(rows: min(LabelSensitivityEngine.chunk, k + 1), cols: count)
         seeds = Matrix(rows: maximumBatch, cols: c)
         batchPoints = Matrix(rows: maximumBatch, cols: trainX.cols)
+        batchProbabilities = Matrix(rows: maximumBatch, cols: c)
     }
+    /// softmax of the shadow at the batch points, taken before any direction moves.
+    let batchProbabilities: Matrix
     let shadowTargets: Matrix
 
     public static func memoryBytes(directions k: Int, parameters p: Int, stateCount s: Int, points u: Int, outputs c: Int, trainCount n: Int) -> Double {
@@ -204,6 +248,10 @@ public final class LabelSensitivityEngine: SmootherEngine {
         let batchX = batchPoints.rows(0..<b)
         trainX.gatherRows(batch, into: batchX)
         let batchSeeds = seeds.rows(0..<b)
+        if case .softmax = residualModel {
+            let shadow = sensitivities.row(k)
+            for (r, i) in batch.enumerated() { ResidualModel.softmax(shadow + i * c, c, into: batchProbabilities.row(r)) }
+        }
         // Directions go in chunks: one batch forward serves the chunk's VJPs, and one JVP pass
         // over U shares its primal across the chunk's tangents.
         for start in stride(from: 0, through: k, by: chunkSize) {
@@ -213,8 +261,23 @@ public final class LabelSensitivityEngine: SmootherEngine {
                 // r_i = u_{t-1}(x_i) − z_i; ḡ = (1/b) Σ J_{t-1}(x_i)ᵀ r_i (one VJP).
                 let uj = sensitivities.row(j)
                 let z = j == k ? shadowTargets.row(0) : directions.row(j)
-                for (r, i) in batch.enumerated() {
-                    for o in 0..<c { batchSeeds[r, o] = (uj[i * c + o] - z[i * c + o]) / Float(b) }
+                switch residualModel {
+                case .squared:
+                    for (r, i) in batch.enumerated() {
+                        for o in 0..<c { batchSeeds[r, o] = (uj[i * c + o] - z[i * c + o]) / Float(b) }
+                    }
+                case .softmax:
+                    // lens.md (8.10): H_i u(x_i) − z_i; the shadow direction's residual is the
+                    // real one, softmax(shadow(x_i)) − y_i.
+                    for (r, i) in batch.enumerated() {
+                        let p = batchProbabilities.row(r), ui = uj + i * c
+                        var pu: Float = 0
+                        for o in 0..<c { pu += p[o] * ui[o] }
+                        for o in 0..<c {
+                            let residual = j == k ? p[o] : p[o] * (ui[o] - pu)
+                            batchSeeds[r, o] = (residual - z[i * c + o]) / Float(b)
+                        }
+                    }
                 }
                 model.vjp(seeds: batchSeeds, into: gradient.base, beta: 0)
                 // Δq by the optimizer's own rule with P_t frozen (this direction's buffers).

@@ -82,8 +82,22 @@ public final class TelescopingLens {
         if isRecorded(t) {
             sink.scalar(keys.trainLoss, step: t, value: o.batchLoss)
             sink.scalar(keys.lr, step: t, value: o.learningRate)
-            instrument.recordStep(o)
+            if let stability = instrument.recordStep(o), stability > 2, instrument.smoother != nil {
+                smootherLostStability(step: t, reason: String(format: "the stability number γ·λ_max(K_BB)/b is %.4g > 2 (lr %.3g)", stability, o.learningRate))
+            }
         }
+    }
+
+    /// The first step at which the smoother's recursion stopped being a faithful account
+    /// (lens.md §8.5): from then on `smoother_stable` is 0 and `p` values are not effective
+    /// parameters. Sticky, and part of the lens state.
+    public private(set) var smootherUnstableSince: Int?
+
+    func smootherLostStability(step: Int, reason: String) {
+        guard smootherUnstableSince == nil else { return }
+        smootherUnstableSince = step
+        sink.event(step: step, kind: "smoother_unstable",
+                   message: "the smoother lost stability at step \(step): \(reason); p_train and p_test from here on are flagged smoother_stable = 0 (docs/lens.md §8.5)")
     }
 
     /// After the last step: records the final state.
@@ -141,6 +155,14 @@ public final class TelescopingLens {
             sink.scalar(k.pTest, step: s, value: test.value)
             sink.scalar(k.pSE, step: s, value: train.standardError)
             sink.scalar(k.pTestSE, step: s, value: test.standardError)
+            // Under squared loss p_train is at most n·C (lens.md (8.3)); beyond it the recursion
+            // has diverged. (Under cross-entropy Ŝ is the logits' label sensitivity, which grows
+            // without bound as the logits saturate: no ceiling, only the stability number.)
+            let ceiling = Double(points.trainCount * c)
+            if instrument.residualIsSquared && !(train.value <= ceiling) {
+                smootherLostStability(step: s, reason: String(format: "p_train %.4g exceeds its ceiling n·C = %.0f", train.value, ceiling))
+            }
+            sink.scalar(k.smootherStable, step: s, value: smootherUnstableSince == nil ? 1 : 0)
             // smoother_err: |Ŝ_s vec(Y) + c_s − f_s| over the test evaluation points (lens.md (8.6)).
             var err = 0.0
             let testCount = points.testCount
@@ -164,6 +186,7 @@ public final class TelescopingLens {
     public func exportState() -> [UInt8] {
         var w = StateWriter(kind: Self.stateKind, version: Self.stateVersion, capacity: lastStateBytes)
         w.matrix(telescoped)
+        w.integer(smootherUnstableSince ?? -1)
         instrument.export(into: &w)
         lastStateBytes = w.bytes.count
         return w.bytes
@@ -178,8 +201,10 @@ public final class TelescopingLens {
         for validating in [true, false] {
             var r = try StateReader(blob, kind: Self.stateKind, version: Self.stateVersion, validating: validating)
             try r.matrix(into: telescoped, what: "the telescoped predictions")
+            let unstableSince = try r.integer()
             try instrument.importState(from: &r)
             try r.finish()
+            if !validating { smootherUnstableSince = unstableSince >= 0 ? unstableSince : nil }
         }
     }
 }
@@ -196,12 +221,15 @@ protocol LensInstrument: AnyObject {
     /// Ŝ_{t-1} → Ŝ_t.
     func advanceSmoother(_ o: StepObservation)
     var smoother: SmootherEngine? { get }
+    /// Squared loss: Ŝ is a linear smoother of the labels and p_train ≤ n·C (lens.md (8.3)).
+    var residualIsSquared: Bool { get }
     /// The linearized model of the state being recorded (lens.md §3), if the learner has one.
     func linearizedPredictions(into out: Matrix) -> Bool
     /// Kernel statistics and gradient changes of the state s (lens.md §6, §7).
     func recordState(step s: Int)
-    /// Per-step summaries of step t (lens.md §7).
-    func recordStep(_ o: StepObservation)
+    /// Per-step summaries of step t (lens.md §7); returns the smoother's stability number
+    /// γ_t·λ_max/b for the step when it measured one (lens.md §8.5).
+    func recordStep(_ o: StepObservation) -> Double?
     func export(into w: inout StateWriter)
     func importState(from r: inout StateReader) throws
 }

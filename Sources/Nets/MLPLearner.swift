@@ -7,6 +7,8 @@ import Linalg
 public protocol ParametricLearner: Learner {
     var model: DifferentiableModel { get }
     var optimizer: Optimizer { get }
+    /// The training loss: what residual each step feeds back (lens.md §8.4).
+    var loss: Loss { get }
     var parameterCount: Int { get }
     /// θ_0, fixed for the run.
     var initialParameters: UnsafePointer<Float> { get }

@@ -28,7 +28,7 @@ public enum RunDefaults {
         if config.lens.smootherIsAuto {
             let shape = RunShape(config, trainCount: n, testCount: testCount, outputs: c, inputDimension: d)
             let choice = SmootherDefault.choose(for: shape, memoryBudgetBytes: config.lens.options.memoryBudgetBytes,
-                                                squaredLoss: config.loss == .mse, rate: rate)
+                                                rate: rate)
             config.lens.options.smoother = choice.smoother.mode
             config.resolved = try TrainConfig.setting(config.resolved, path: ["lens", "smoother"], to: .string(choice.smoother.mode.rawValue))
             if choice.smoother == .probes && config.lens.probesIsDefault {

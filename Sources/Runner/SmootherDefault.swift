@@ -33,11 +33,8 @@ public enum SmootherDefault {
 
     /// The default for `shape` (its own `smoother` and `probes` are ignored). A pure function of
     /// its arguments: pass `rate` for a fixed answer (tests), or let it default to this machine's.
-    public static func choose(for shape: RunShape, memoryBudgetBytes: Double, squaredLoss: Bool = true,
+    public static func choose(for shape: RunShape, memoryBudgetBytes: Double,
                               rate: GEMMRate = RunCostModel.calibrated) -> Choice {
-        guard squaredLoss else {
-            return Choice(smoother: .off, probes: probes, reason: "the smoother is defined for squared loss only")
-        }
         var exact = shape, off = shape, probe = shape
         exact.smoother = .exact
         off.smoother = .off

@@ -224,13 +224,15 @@ public struct TrainConfig {
         let evalTrain = try l.int("eval_train", default: 0, in: 0...Int.max)
         let evalTest = try l.int("eval_test", default: 0, in: 0...Int.max)
         lensOptions.kernel = try l.bool("kernel", default: true)
+        lensOptions.sharpness = try l.bool("sharpness", default: true)
         lensOptions.kernelPath = KernelPathChoice(rawValue: try l.choice("kernel_path", default: "auto", allowed: KernelPathChoice.allCases.map(\.rawValue)))!
         let referenceIsDefault = !l.has("reference") || tree["lens"]?["reference"] == .null
         lensOptions.referenceSize = try l.int("reference", default: 256, in: 1...Int.max)
         let smootherName = try l.choice("smoother", default: "auto", allowed: ["auto"] + SmootherMode.allCases.map(\.rawValue))
         let smootherIsAuto = smootherName == "auto"
-        // auto: exact or probes by cost once n and C are known; off for cross-entropy (lens.md §8).
-        lensOptions.smoother = smootherIsAuto ? (loss == .mse ? .exact : .off) : SmootherMode(rawValue: smootherName)!
+        // auto: exact or probes by cost once n and C are known (RunDefaults). Cross-entropy runs
+        // get one too, through the linearized softmax residual (lens.md §8.4).
+        lensOptions.smoother = smootherIsAuto ? .exact : SmootherMode(rawValue: smootherName)!
         let probesIsDefault = !l.has("probes")
         lensOptions.probes = try l.int("probes", default: 32, in: 2...100_000)
         lensOptions.memoryBudgetBytes = try l.double("memory_budget_mb", default: 4096, min: 1) * 1024 * 1024
@@ -240,9 +242,6 @@ public struct TrainConfig {
         }
         if lensOptions.kernelPath == .layerGram && opt.spec.isPreconditioned {
             throw ConfigError("lens.kernel_path: layer_gram needs an optimizer without a preconditioner, and optimizer.kind \(kind.rawValue) preconditions its updates (kernels are K^P, lens.md §4); use optimizer.kind: sgd, or lens.kernel_path: auto, explicit or vjp_jvp")
-        }
-        if lensOptions.smoother != .off && loss != .mse {
-            throw ConfigError("lens.smoother: the smoother is defined for squared loss (lens.md §8); set loss: mse or lens.smoother: off")
         }
         lensOptions.totalSteps = steps
         lensOptions.seed = seed

@@ -229,5 +229,11 @@ final class RecorderSink: LensSink {
         catch { firstError = firstError ?? error }
     }
 
+    /// Stored as an event of the run, and shown at once as a warning line.
+    func event(step: Int, kind: String, message: String) {
+        do { try run?.logEvent(step: step, kind: kind, message: message) } catch { firstError = firstError ?? error }
+        FileHandle.standardError.write("\ntlens: warning: \(message)\n".data(using: .utf8)!)
+    }
+
     func rethrow() throws { if let e = firstError { throw e } }
 }

@@ -33,7 +33,9 @@ struct BenchLens: ParsableCommand {
             "kernel_gram_speedup": \(r.gramSpeedup), "kernel_max_relative_difference": \(r.kernelAgreement), \
             "forward_2000_ms": \(r.forwardMilliseconds), "lens_step_ms": \(r.lensStepMilliseconds), \
             "lens_step_over_forward": \(r.lensStepRatio), "probe_forward_2000_ms": \(r.probeForwardMilliseconds), \
-            "probe_step_ms": \(r.probeStepMilliseconds), "probe_step_over_forward": \(r.probeStepRatio)}
+            "probe_step_ms": \(r.probeStepMilliseconds), "probe_step_over_forward": \(r.probeStepRatio), \
+            "sharpness_share_exact": \(r.sharpnessShare), "sharpness_share_probes": \(r.probeSharpnessShare), \
+            "adam_step_ms": \(r.adamStepMilliseconds), "sharpness_share_adam": \(r.adamSharpnessShare)}
             """)
         case .table, .csv:
             let f = { (x: Double) in String(format: "%.2f", x) }
@@ -43,6 +45,8 @@ struct BenchLens: ParsableCommand {
             print("full lens step (exact, C=1)      \(f(r.lensStepMilliseconds)) ms = \(f(r.lensStepRatio))x forward (goal ≤ 8x)")
             print("forward over 2000 points, C=10                   \(f(r.probeForwardMilliseconds)) ms")
             print("lens step, 32 probes, C=10, no kernel statistics \(f(r.probeStepMilliseconds)) ms = \(f(r.probeStepRatio))x forward")
+            let pct = { (x: Double) in String(format: "%.1f%%", 100 * x) }
+            print("sharpness estimate, share of the step: exact \(pct(r.sharpnessShare)) (K_BB from the step's kernel), probes \(pct(r.probeSharpnessShare)) (K_BB by layer Gram), Adam \(pct(r.adamSharpnessShare)) of \(f(r.adamStepMilliseconds)) ms (matrix-free)")
         }
     }
 }

@@ -35,18 +35,24 @@ final class ResumeTests: XCTestCase {
         return (process.terminationStatus, stderr)
     }
 
-    /// Starts `arguments`, SIGKILLs the process once `db` has committed a step ≥ `step` (and a
-    /// checkpoint after the one it started from), and returns the step it was killed at.
+    /// The run's committed `last_step` (0 before it exists).
+    func lastStep(_ db: String) -> Int {
+        guard let database = try? Database(path: db, mode: .readOnly),
+              let last = try? database.scalarInt("SELECT coalesce(max(last_step), 0) FROM runs WHERE id = 1") else { return 0 }
+        return Int(last)
+    }
+
+    /// Starts `arguments` and sends `signal` once this process has committed a step ≥ `step` and
+    /// beyond where the previous process got (a resumed run starts below that, at its
+    /// checkpoint), so the signal never lands before the run is under way. Returns the step.
     func kill(_ arguments: [String], db: String, afterStep step: Int, signal: Int32 = SIGKILL) throws -> Int {
+        let previous = lastStep(db)
         let (process, _, _) = try startTLens(arguments + ["--quiet"], in: directory)
         let deadline = Date().addingTimeInterval(120)
         var reached = 0
         while process.isRunning && Date() < deadline {
-            if let database = try? Database(path: db, mode: .readOnly),
-               let last = try? database.scalarInt("SELECT coalesce(max(last_step), 0) FROM runs WHERE id = 1") {
-                reached = Int(last)
-                if reached >= step { break }
-            }
+            reached = lastStep(db)
+            if reached >= step && reached > previous { break }
             Thread.sleep(forTimeInterval: 0.01)
         }
         XCTAssertTrue(process.isRunning, "the run ended before step \(step) (reached \(reached)); make it longer")
@@ -72,19 +78,22 @@ final class ResumeTests: XCTestCase {
         return (scalars, vectors)
     }
 
-    func assertKilledRunsResumeBitIdentically(_ overrides: [String], killAt fractions: [Double], signals: [Int32] = [SIGKILL, SIGKILL, SIGKILL],
+    /// `steps`: long enough that the recorder's commits (every 250 ms) pass each kill point in a
+    /// debug build even on a busy machine.
+    func assertKilledRunsResumeBitIdentically(_ overrides: [String], steps: Int = 400, killAt fractions: [Double],
+                                              signals: [Int32] = [SIGKILL, SIGKILL, SIGKILL],
                                               file: StaticString = #filePath, line: UInt = #line) throws {
         let config = path("run.yaml")
         try base.write(toFile: config, atomically: true, encoding: .utf8)
-        let train = ["train", "--config", config] + overrides.flatMap { ["--set", $0] }
+        let train = ["train", "--config", config] + (overrides + ["steps=\(steps)"]).flatMap { ["--set", $0] }
         let reference = path("reference.sqlite"), killed = path("killed.sqlite")
         XCTAssertEqual(try finish(train + ["--db", reference]).0, 0, file: file, line: line)
 
         // Killed during the first run, then again during each resumed run (a double kill and more).
         var killedAt: [Int] = []
-        killedAt.append(try kill(train + ["--db", killed], db: killed, afterStep: Int(400 * fractions[0]), signal: signals[0]))
+        killedAt.append(try kill(train + ["--db", killed], db: killed, afterStep: Int(Double(steps) * fractions[0]), signal: signals[0]))
         for (fraction, signal) in zip(fractions.dropFirst(), signals.dropFirst()) {
-            killedAt.append(try kill(["resume", "1", "--db", killed], db: killed, afterStep: Int(400 * fraction), signal: signal))
+            killedAt.append(try kill(["resume", "1", "--db", killed], db: killed, afterStep: Int(Double(steps) * fraction), signal: signal))
         }
         let (status, stderr) = try finish(["resume", "1", "--db", killed])
         XCTAssertEqual(status, 0, stderr, file: file, line: line)
@@ -109,12 +118,12 @@ final class ResumeTests: XCTestCase {
     }
 
     func testPlainSGDWithTheExactKernelSmootherResumesBitIdentically() throws {
-        try assertKilledRunsResumeBitIdentically([], killAt: [0.2, 0.45, 0.8])
+        try assertKilledRunsResumeBitIdentically([], steps: 1500, killAt: [0.2, 0.45, 0.75])
     }
 
     /// A Ctrl-C'd run (interrupted, checkpointed at its last step) between two SIGKILLs.
     func testAnInterruptedRunResumesBitIdenticallyToo() throws {
-        try assertKilledRunsResumeBitIdentically([], killAt: [0.25, 0.5, 0.75], signals: [SIGKILL, SIGINT, SIGKILL])
+        try assertKilledRunsResumeBitIdentically([], steps: 1500, killAt: [0.2, 0.45, 0.75], signals: [SIGKILL, SIGINT, SIGKILL])
     }
 
     func testAdamWWithProbesResumesBitIdentically() throws {

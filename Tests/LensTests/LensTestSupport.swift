@@ -8,6 +8,9 @@ final class MemorySink: LensSink {
     var names: [String] = []
     var scalars: [String: [(step: Int, value: Double)]] = [:]
     var vectors: [String: [Int: [Float]]] = [:]
+    var events: [(step: Int, kind: String, message: String)] = []
+
+    func event(step: Int, kind: String, message: String) { events.append((step, kind, message)) }
 
     func scalar(_ key: Int, step: Int, value: Double) {
         scalars[names[key], default: []].append((step, value))

@@ -30,7 +30,7 @@ final class RunDefaultsTests: XCTestCase {
         XCTAssertEqual(config.lens.options.smoother, .exact)
         XCTAssertEqual(config.lens.options.every, 3)
         let (crossEntropy, _) = try resolved(#"{"data": {"source": "digits"}, "loss": "cross_entropy"}"#)
-        XCTAssertEqual(crossEntropy.lens.options.smoother, .off, "the smoother is defined for squared loss")
+        XCTAssertEqual(crossEntropy.lens.options.smoother, .probes, "cross-entropy runs get p through the linearized softmax residual")
     }
 
     /// A stored config loads back to the same run: resume rebuilds runs from it.
