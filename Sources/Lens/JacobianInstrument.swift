@@ -33,7 +33,7 @@ final class JacobianInstrument: LensInstrument {
     /// Kernel blocks, gathers and statistics temporaries, reused every step (lens.md §0).
     let scratch = Workspace()
     var batchRows: [Int] = [], kernelColumnRows: [Int] = []
-    /// K_BB of a step's batch by layer Gram matrices, for its sharpness (lens.md §8.5).
+    /// K_BB of a step's batch by layer Gram matrices, for its sharpness (lens.md (8.15)–(8.16)).
     lazy var batchGram: LayerGramKernel = LayerGramKernel(model: factorized!, transient: true)
     /// K_RR of the state being recorded alternates between two buffers, so the previous one
     /// (kvel's reference) is never overwritten by the current.
@@ -101,7 +101,7 @@ final class JacobianInstrument: LensInstrument {
         }
     }
 
-    /// Targets as `n × C`: class indices (one column, C > 1) become one-hot rows (lens.md §8.4).
+    /// Targets as `n × C`: class indices (one column, C > 1) become one-hot rows (lens.md (8.13)–(8.14)).
     static func oneHotTargets(_ y: Matrix, outputs c: Int) -> Matrix {
         guard y.cols == 1 && c > 1 else { return y }
         let out = Matrix(rows: y.rows, cols: c)

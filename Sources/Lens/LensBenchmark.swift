@@ -16,7 +16,7 @@ public enum LensBenchmark {
         public var probeForwardMilliseconds: Double
         public var probeStepMilliseconds: Double
         /// The same steps with `lens.sharpness` off, and an Adam step (8 probes, no kernel
-        /// statistics) whose sharpness is matrix-free, with and without it (lens.md §8.5).
+        /// statistics) whose sharpness is matrix-free, with and without it (lens.md (8.15)–(8.16)).
         public var lensStepWithoutSharpnessMilliseconds: Double
         public var probeStepWithoutSharpnessMilliseconds: Double
         public var adamStepMilliseconds: Double

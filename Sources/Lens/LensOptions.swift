@@ -25,7 +25,7 @@ public struct LensOptions: Sendable {
     public var every = 1
     /// Kernel statistics of §6 at recorded steps.
     public var kernel = true
-    /// Gauss–Newton sharpness and the smoother's stability number at recorded steps (lens.md §8.5).
+    /// Gauss–Newton sharpness and the smoother's stability number at recorded steps (lens.md (8.15)–(8.16)).
     public var sharpness = true
     public var kernelPath = KernelPathChoice.auto
     /// Size of the train reference subset R for kernel statistics and `grad_change`.
@@ -72,7 +72,7 @@ public enum Split: String, Sendable { case train, test }
 public protocol LensSink: AnyObject {
     func scalar(_ key: Int, step: Int, value: Double)
     func vector(_ kind: VectorKind, split: Split, step: Int, values: UnsafeBufferPointer<Float>)
-    /// Something a person must be told once (e.g. the smoother losing stability, lens.md §8.5):
+    /// Something a person must be told once (e.g. the smoother losing stability, lens.md (8.15)–(8.16)):
     /// stored as an event of the run and shown as a warning.
     func event(step: Int, kind: String, message: String)
 }

@@ -3,7 +3,7 @@ import Linalg
 import Nets
 
 /// The Gauss–Newton sharpness of a step's batch and the smoother's stability number
-/// (lens.md §8.5): `gn_sharpness = λ_max(K_BB H_B) / b` — `K_BB` the (preconditioned, for Adam)
+/// (lens.md (8.15)–(8.16)): `gn_sharpness = λ_max(K_BB H_B) / b` — `K_BB` the (preconditioned, for Adam)
 /// tangent kernel of the batch at θ_{t-1}, `H_B` the loss's output Hessian (I for squared loss,
 /// `diag(p) − ppᵀ` per point for cross-entropy) — and `stability = γ_t · gn_sharpness`. The
 /// smoother's recursion multiplies Ŝ_B by `I − (γ/b) K_BB H_B` each step, so it stays stable

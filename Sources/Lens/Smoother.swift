@@ -3,7 +3,7 @@ import Learning
 import Linalg
 import Nets
 
-/// How the residual a step feeds back depends on the predictions (lens.md §8.4).
+/// How the residual a step feeds back depends on the predictions (lens.md (8.13)–(8.14)).
 public enum ResidualModel: Sendable {
     /// Squared loss: the residual f − y is the predictions themselves, minus the labels.
     case squared
@@ -121,7 +121,7 @@ public final class KernelSmoother: SmootherEngine {
         let residual = scratch.gathering(smoother, batch, block: c, slot: 0)
         let shadowResidual = scratch.matrix(1, rows: b * c, cols: 1)
         if case .softmax = residualModel {
-            // lens.md (8.10): H_i Ŝ_{t-1}(x_i) − E_i, H_i = diag(p_i) − p_i p_iᵀ at the shadow's
+            // lens.md (8.13): H_i Ŝ_{t-1}(x_i) − E_i, H_i = diag(p_i) − p_i p_iᵀ at the shadow's
             // p_i, and the shadow's own residual softmax(shadow(x_i)) − y_i.
             let p = scratch.matrix(2, rows: 1, cols: c).base, mix = scratch.matrix(3, rows: 1, cols: n * c).base
             for (r, i) in batch.enumerated() {
@@ -267,7 +267,7 @@ public final class LabelSensitivityEngine: SmootherEngine {
                         for o in 0..<c { batchSeeds[r, o] = (uj[i * c + o] - z[i * c + o]) / Float(b) }
                     }
                 case .softmax:
-                    // lens.md (8.10): H_i u(x_i) − z_i; the shadow direction's residual is the
+                    // lens.md (8.13): H_i u(x_i) − z_i; the shadow direction's residual is the
                     // real one, softmax(shadow(x_i)) − y_i.
                     for (r, i) in batch.enumerated() {
                         let p = batchProbabilities.row(r), ui = uj + i * c

@@ -89,7 +89,7 @@ public final class TelescopingLens {
     }
 
     /// The first step at which the smoother's recursion stopped being a faithful account
-    /// (lens.md §8.5): from then on `smoother_stable` is 0 and `p` values are not effective
+    /// (lens.md (8.15)–(8.16)): from then on `smoother_stable` is 0 and `p` values are not effective
     /// parameters. Sticky, and part of the lens state.
     public private(set) var smootherUnstableSince: Int?
 
@@ -97,7 +97,7 @@ public final class TelescopingLens {
         guard smootherUnstableSince == nil else { return }
         smootherUnstableSince = step
         sink.event(step: step, kind: "smoother_unstable",
-                   message: "the smoother lost stability at step \(step): \(reason); p_train and p_test from here on are flagged smoother_stable = 0 (docs/lens.md §8.5)")
+                   message: "the smoother lost stability at step \(step): \(reason); p_train and p_test from here on are flagged smoother_stable = 0 (docs/lens.md (8.15)–(8.16))")
     }
 
     /// After the last step: records the final state.
@@ -228,7 +228,7 @@ protocol LensInstrument: AnyObject {
     /// Kernel statistics and gradient changes of the state s (lens.md §6, §7).
     func recordState(step s: Int)
     /// Per-step summaries of step t (lens.md §7); returns the smoother's stability number
-    /// γ_t·λ_max/b for the step when it measured one (lens.md §8.5).
+    /// γ_t·λ_max/b for the step when it measured one (lens.md (8.15)–(8.16)).
     func recordStep(_ o: StepObservation) -> Double?
     func export(into w: inout StateWriter)
     func importState(from r: inout StateReader) throws

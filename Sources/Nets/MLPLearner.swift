@@ -7,7 +7,7 @@ import Linalg
 public protocol ParametricLearner: Learner {
     var model: DifferentiableModel { get }
     var optimizer: Optimizer { get }
-    /// The training loss: what residual each step feeds back (lens.md §8.4).
+    /// The training loss: what residual each step feeds back (lens.md (8.13)–(8.14)).
     var loss: Loss { get }
     var parameterCount: Int { get }
     /// θ_0, fixed for the run.

@@ -231,7 +231,7 @@ public struct TrainConfig {
         let smootherName = try l.choice("smoother", default: "auto", allowed: ["auto"] + SmootherMode.allCases.map(\.rawValue))
         let smootherIsAuto = smootherName == "auto"
         // auto: exact or probes by cost once n and C are known (RunDefaults). Cross-entropy runs
-        // get one too, through the linearized softmax residual (lens.md §8.4).
+        // get one too, through the linearized softmax residual (lens.md (8.13)–(8.14)).
         lensOptions.smoother = smootherIsAuto ? .exact : SmootherMode(rawValue: smootherName)!
         let probesIsDefault = !l.has("probes")
         lensOptions.probes = try l.int("probes", default: 32, in: 2...100_000)

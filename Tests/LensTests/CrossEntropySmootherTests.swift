@@ -4,7 +4,7 @@ import Linalg
 import Nets
 import XCTest
 
-/// The smoother under cross-entropy (lens.md §8.4, tlens's extension). For a linear model
+/// The smoother under cross-entropy (lens.md (8.13)–(8.14), tlens's extension). For a linear model
 /// trained by full-batch gradient descent the kernel is constant and the softmax is the only
 /// non-linearity, so the telescoped model is the network itself and the exact smoother is the
 /// true derivative of the trained predictions with respect to the labels.

@@ -63,7 +63,7 @@ final class SharpnessTests: XCTestCase {
         lens: {every: 1, reference: 8}
         """
 
-    /// lens.md (8.13): gn_sharpness = λ_max(H^½ K^P_BB H^½)/b for the step's batch at θ_{t-1},
+    /// lens.md (8.15): gn_sharpness = λ_max(H^½ K^P_BB H^½)/b for the step's batch at θ_{t-1},
     /// against a dense eigendecomposition of the same matrix built from brute-force Jacobian
     /// rows — for each way the lens forms K_BB (the smoother's kernel block, layer Gram matrices
     /// of the batch, matrix-free with Adam's P_t) and with cross-entropy's H.
@@ -121,7 +121,7 @@ final class SharpnessTests: XCTestCase {
         }
     }
 
-    /// The edge of stability (lens.md §8.5): full-batch gradient descent pushed past
+    /// The edge of stability (lens.md (8.15)–(8.16)): full-batch gradient descent pushed past
     /// γλ_max/b = 2 records one `smoother_unstable` event, the stability keys and the flag 0 from
     /// then on; the same run at a small learning rate records no event and the flag 1 throughout.
     func testASmootherPastTheEdgeOfStabilityIsFlaggedAndReportedOnce() throws {
