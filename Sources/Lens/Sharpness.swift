@@ -42,12 +42,11 @@ extension JacobianInstrument {
             batchRows.removeAll(keepingCapacity: true)
             for i in o.batch { batchRows.append(points.uOfTrain[i]) }
             dense = scratch.gathering(k, batchRows, block: c, slot: 22)
-        } else if let f = factorized, !optimizer.isPreconditioned {
+        } else if factorized != nil, !optimizer.isPreconditioned {
             let operand = batchGram.prepare(batchX, parameters: θ, preconditioner: nil)
             let kbb = scratch.matrix(22, rows: m, cols: m)
             batchGram.kernel(operand, rows: nil, operand, rows: nil, into: kbb)
             dense = kbb
-            _ = f
         }
         let direction = scratch.matrix(23, rows: 1, cols: parameterCount).base
         let seeds = scratch.matrix(24, rows: b, cols: c)

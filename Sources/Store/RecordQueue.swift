@@ -148,6 +148,13 @@ final class RecordQueue {
         condition.unlock()
     }
 
+    /// The highest step logged for the slot (committed too once a `flush` returned).
+    func loggedStep(slot: Int) -> Int64? {
+        condition.lock()
+        defer { condition.unlock() }
+        return slots[slot].currentStep ?? slots[slot].committedStep
+    }
+
     func committedStep(slot: Int) -> Int64? {
         condition.lock()
         defer { condition.unlock() }

@@ -101,7 +101,8 @@ public final class RunRecorder {
         recorder.queue.deactivate(slot: slot)
         let finalStatus = flushError == nil ? status : .failed
         let message = flushError.map { "recorder: \($0)" + (error.map { "; \($0)" } ?? "") } ?? error
-        let lastStep = recorder.queue.committedStep(slot: slot)
+        // After a successful flush every logged row is committed, the last step's too.
+        let lastStep = flushError == nil ? recorder.queue.loggedStep(slot: slot) : recorder.queue.committedStep(slot: slot)
         try recorder.withConnection { db in
             try db.transaction(.immediate) {
                 let now = Date().timeIntervalSince1970
