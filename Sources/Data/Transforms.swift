@@ -152,8 +152,8 @@ public struct Standardizer: Sendable, Equatable {
         for i in 0..<count {
             for j in 0..<width { let x = Double(values[i * width + j]) - mu[j]; sumSq[j] += x * x }
         }
-        // Constant means every training value equal: then each deviation is exactly 0 or the
-        // rounding of n·x / n, far under any floor; a spread of rounding error must not set the median.
+        // A column is constant when every training value is equal. Its computed std is then the
+        // rounding error of the mean, not always 0: neither a divisor nor a vote in the median.
         let sd = sumSq.map { ($0 / n).squareRoot() }
         let varying = (0..<width).filter { j in count > 1 && (1..<count).contains { values[$0 * width + j] != values[j] } }
         let typical = Standardizer.median(varying.map { sd[$0] })
@@ -193,8 +193,8 @@ extension DataSplit {
             out.unscaledColumns = s.unscaledColumns
         }
         if targets && train.targetDimension > 0 {
-            // Targets keep the old rule (only constant columns unscaled): the floor is about inputs
-            // the network multiplies, and regression targets are rarely several columns of mixed spread.
+            // Targets keep only the constant-column rule: a target column is what the loss
+            // measures, and leaving one unscaled would change the units of test MSE unrecorded.
             let s = Standardizer(fitting: train.targets, count: train.count, width: train.targetDimension, relativeFloor: 0)
             s.apply(to: &out.train.targets); s.apply(to: &out.test.targets)
         }
