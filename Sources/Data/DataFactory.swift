@@ -86,7 +86,7 @@ public enum DataFactory {
             split.train = try split.train.encodingTargets(encoding)
             split.test = try split.test.encodingTargets(encoding)
         }
-        return split.standardized(features: o.optionalBool("standardize") ?? false,
+        return split.standardized(features: o.optionalValue("standardize").flatMap(StandardizeMode.init(option:)) ?? .off,
                                   targets: split.train.labels == nil && (o.optionalBool("standardize_targets") ?? false))
     }
 
@@ -140,6 +140,7 @@ struct ResolvedOptions {
         switch spec.options[k] { case .double(let v)?: return v; case .int(let v)?: return Double(v); default: return nil }
     }
     func optionalString(_ k: String) -> String? { if case .string(let v)? = spec.options[k] { return v }; return nil }
+    func optionalValue(_ k: String) -> DataValue? { spec.options[k] }
     func optionalBool(_ k: String) -> Bool? { if case .bool(let v)? = spec.options[k] { return v }; return nil }
     func optionalInts(_ k: String) -> [Int]? {
         guard case .list(let l)? = spec.options[k] else { return nil }

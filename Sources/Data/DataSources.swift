@@ -7,7 +7,8 @@ public struct DataOption: Sendable {
     /// Filled in by `DataFactory.resolve` when the option is absent; nil means optional.
     public let defaultValue: DataValue?
     public let required: Bool
-    /// Allowed values of a string option.
+    /// Allowed values of a string option; for a bool option, the strings it takes besides
+    /// true and false (`standardize: center`).
     public let choices: [String]?
     /// Inclusive numeric range (for lists, of each element).
     public let range: ClosedRange<Double>?
@@ -56,7 +57,8 @@ extension DataFactory {
     ]
 
     static func standardizeOption(_ on: Bool) -> DataOption {
-        DataOption("standardize", .bool, default: .bool(on), "z-score features with training mean and std")
+        DataOption("standardize", .bool, default: .bool(on), choices: [StandardizeMode.center.rawValue],
+                   "true: z-score features with training mean and std (columns whose std is under 1% of the median column's are only centred); center: centre only")
     }
     static func standardizeTargetsOption(_ on: Bool) -> DataOption {
         DataOption("standardize_targets", .bool, default: .bool(on), "z-score regression targets with training statistics")
@@ -141,6 +143,10 @@ extension DataFactory {
 
     public static func source(named name: String) -> DataSourceInfo? { sources.first { $0.name == name } }
 
+    /// The key under which a run's stored `data:` section lists `DataSplit.unscaledColumns`.
+    /// Not an option: `resolve` accepts a list of column indices under it and drops it.
+    public static let unscaledColumnsKey = "unscaled_columns"
+
     /// `spec` checked against its source's options (unknown names rejected with the nearest
     /// valid one, types and ranges checked) and with every default filled in.
     public static func resolve(_ spec: DataSpec) throws -> DataSpec {
@@ -152,6 +158,12 @@ extension DataFactory {
         }
         var resolved = DataSpec(source: spec.source)
         for (name, value) in spec.options.sorted(by: { $0.key < $1.key }) {
+            if name == unscaledColumnsKey {
+                // What loading found, stored with the run: a stored config read back (tlens resume)
+                // carries it, and loading the same data finds the same columns again.
+                _ = try coerce(value, to: DataOption(name, .ints, range: 0...big, "recorded by loading"), source: info.name)
+                continue
+            }
             guard let option = info.option(name) else {
                 var message = "unknown option `\(name)` for source \(info.name)"
                 if let near = nearest(name, in: info.options.map(\.name)) { message += "; did you mean `\(near)`?" }
@@ -183,7 +195,11 @@ extension DataFactory {
         }
         switch option.kind {
         case .bool:
-            guard case .bool = value else { throw bad("must be true or false") }
+            if case .string(let s) = value, let choices = option.choices, choices.contains(s) { return value }
+            guard case .bool = value else {
+                let extra = option.choices ?? []
+                throw bad(extra.isEmpty ? "must be true or false" : "must be true, false or " + extra.joined(separator: ", "))
+            }
             return value
         case .int:
             return .int(try integer(value))

@@ -55,5 +55,8 @@ public struct DataSplit: Sendable {
     public var noisyTrainRowIDs: [Int] = []
     /// `rowIDs` of the test examples a generator made irregular on purpose (`tabular`).
     public var irregularTestRowIDs: [Int] = []
+    /// Feature columns `standardize` centred but did not scale (ascending): constant or under the
+    /// floor in training, or all of them for `standardize: center`. Empty when it is off.
+    public var unscaledColumns: [Int] = []
     public init(train: Dataset, test: Dataset) { self.train = train; self.test = test }
 }

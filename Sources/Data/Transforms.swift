@@ -103,14 +103,46 @@ extension Dataset {
     }
 }
 
-/// Per-feature z-scoring fitted on training data and applied unchanged to any other data.
-/// Zero-variance features are only centred (scale 1).
+/// How `standardize` treats features: `false` leaves them, `true` z-scores them with training
+/// statistics (columns under `Standardizer.relativeFloor` only centred), `center` only centres.
+public enum StandardizeMode: String, Sendable {
+    case off, zscore, center
+
+    /// The `standardize` option's value: `false`, `true` or `"center"` (nil for anything else).
+    public init?(option: DataValue) {
+        switch option {
+        case .bool(let on): self = on ? .zscore : .off
+        case .string("center"): self = .center
+        default: return nil
+        }
+    }
+}
+
+/// Per-feature standardization fitted on training data and applied unchanged to any other data.
+/// A column whose training standard deviation is under the floor (`relativeFloor` × the median
+/// standard deviation of the columns that vary) is only centred (scale 1): dividing by a spread
+/// that a handful of training rows carry turns an ordinary test value into hundreds of training
+/// standard deviations (data/README.md, "Standardization").
 public struct Standardizer: Sendable, Equatable {
     public var mean: [Float]
     public var scale: [Float]
+    /// Columns left unscaled (scale 1), ascending: under the floor, or every column when only centring.
+    public var unscaledColumns: [Int]
 
-    /// Mean and population standard deviation of each column of a row-major `count × width` array.
-    public init(fitting values: [Float], count: Int, width: Int) {
+    /// The floor on a column's training standard deviation, as a share of the median over the
+    /// non-constant columns. Relative, because features come in any unit; a median, because the
+    /// near-constant columns the floor exists for must not set it. Why 0.01: digits edge pixels
+    /// that are non-zero in one or two of ~1,440 training rows have standard deviations
+    /// 0.0016–0.0023 against a median of 0.27 (ratios under 0.009), and a test value of one of
+    /// them became 303 standard deviations; diabetes' smallest columns (sex, s5: 0.50 and 0.52
+    /// against 12) sit at 0.04 and must stay scaled, a 4× margin. A column in units 100× finer
+    /// than the others is left unscaled too, and `unscaledColumns` says so (data/README.md).
+    public static let relativeFloor = 0.01
+
+    /// Mean and population standard deviation of each column of a row-major `count × width`
+    /// array; `scaling: false` centres only.
+    public init(fitting values: [Float], count: Int, width: Int, scaling: Bool = true,
+                relativeFloor: Double = Standardizer.relativeFloor) {
         var sum = [Double](repeating: 0, count: width), sumSq = [Double](repeating: 0, count: width)
         for i in 0..<count {
             for j in 0..<width { let x = Double(values[i * width + j]); sum[j] += x }
@@ -120,11 +152,22 @@ public struct Standardizer: Sendable, Equatable {
         for i in 0..<count {
             for j in 0..<width { let x = Double(values[i * width + j]) - mu[j]; sumSq[j] += x * x }
         }
+        // A column is constant when every training value is equal. Its computed std is then the
+        // rounding error of the mean, not always 0: neither a divisor nor a vote in the median.
+        let sd = sumSq.map { ($0 / n).squareRoot() }
+        let varying = (0..<width).filter { j in count > 1 && (1..<count).contains { values[$0 * width + j] != values[j] } }
+        let typical = Standardizer.median(varying.map { sd[$0] })
+        let isVarying = Set(varying)
+        let scaled = (0..<width).map { j in scaling && isVarying.contains(j) && sd[j] >= relativeFloor * typical }
         mean = mu.map { Float($0) }
-        scale = sumSq.map { s in
-            let sd = (s / n).squareRoot()
-            return sd > 1e-12 ? Float(sd) : 1
-        }
+        scale = (0..<width).map { scaled[$0] ? Float(sd[$0]) : 1 }
+        unscaledColumns = (0..<width).filter { !scaled[$0] }
+    }
+
+    static func median(_ x: [Double]) -> Double {
+        let s = x.sorted()
+        guard !s.isEmpty else { return 0 }
+        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
     }
 
     public func apply(to values: inout [Float]) {
@@ -137,16 +180,22 @@ public struct Standardizer: Sendable, Equatable {
 }
 
 extension DataSplit {
-    /// Features (and, if asked, targets) z-scored with *training* statistics; the test set
-    /// gets the training mean and scale, so its mean is not exactly 0.
-    public func standardized(features: Bool = true, targets: Bool = false) -> DataSplit {
+    /// Features (and, if asked, targets) standardized with *training* statistics; the test set
+    /// gets the training mean and scale, so its mean is not exactly 0. `unscaledColumns`
+    /// records the feature columns left unscaled.
+    public func standardized(features: StandardizeMode = .zscore, targets: Bool = false) -> DataSplit {
         var out = self
-        if features {
-            let s = Standardizer(fitting: train.features, count: train.count, width: train.dimension)
+        out.unscaledColumns = []
+        if features != .off {
+            let s = Standardizer(fitting: train.features, count: train.count, width: train.dimension,
+                                 scaling: features == .zscore)
             s.apply(to: &out.train.features); s.apply(to: &out.test.features)
+            out.unscaledColumns = s.unscaledColumns
         }
         if targets && train.targetDimension > 0 {
-            let s = Standardizer(fitting: train.targets, count: train.count, width: train.targetDimension)
+            // Targets keep only the constant-column rule: a target column is what the loss
+            // measures, and leaving one unscaled would change the units of test MSE unrecorded.
+            let s = Standardizer(fitting: train.targets, count: train.count, width: train.targetDimension, relativeFloor: 0)
             s.apply(to: &out.train.targets); s.apply(to: &out.test.targets)
         }
         return out

@@ -45,6 +45,10 @@ public final class PreparedRun {
             config.lens.options.referenceSize = n
             config.resolved = try TrainConfig.setting(config.resolved, path: ["lens", "reference"], to: .int(n))
         }
+        // Which columns standardization left unscaled depends on the training data, so it is
+        // known only now; the stored config records it (resolve drops it when read back).
+        config.resolved = try TrainConfig.setting(config.resolved, path: ["data", DataFactory.unscaledColumnsKey],
+                                                  to: .list(split.unscaledColumns.map { .int($0) }))
         try RunDefaults.resolve(&config, trainCount: n, testCount: testCount, outputs: c, inputDimension: split.train.dimension)
         self.config = config
         let lens = config.lens

@@ -30,6 +30,98 @@ final class TransformTests: XCTestCase {
         XCTAssertEqual(s.test.features, [2, 0])
     }
 
+    func testAConstantTrainingColumnIsCentredNotScaledAndRecorded() {
+        // Column 0 is 5 in every training row; column 1 has mean 2 and population std 1.
+        let train = Dataset(name: "t", features: [5, 1, 5, 3, 5, 1, 5, 3], count: 4, dimension: 2, targets: [0, 0, 0, 0], targetDimension: 1)
+        let test = Dataset(name: "t", features: [7, 4], count: 1, dimension: 2, targets: [0], targetDimension: 1)
+        let s = DataSplit(train: train, test: test).standardized()
+        XCTAssertEqual(s.train.features, [0, -1, 0, 1, 0, -1, 0, 1])
+        XCTAssertEqual(s.test.features, [2, 2])
+        XCTAssertEqual(s.unscaledColumns, [0])
+        XCTAssertTrue((s.train.features + s.test.features).allSatisfy(\.isFinite))
+    }
+
+    func testAColumnConstantOnlyInTrainingIsShiftedNotBlownUp() {
+        // Column 1 is 3 in every training row and varies only in test: test values move by the
+        // training mean (3) and keep their size.
+        let train = Dataset(name: "t", features: [0, 3, 2, 3, 0, 3, 2, 3], count: 4, dimension: 2, targets: [0, 0, 0, 0], targetDimension: 1)
+        let test = Dataset(name: "t", features: [1, 3, 1, 10, 1, -1], count: 3, dimension: 2, targets: [0, 0, 0], targetDimension: 1)
+        let s = DataSplit(train: train, test: test).standardized()
+        XCTAssertEqual(s.test.features, [0, 0, 0, 7, 0, -4])
+        XCTAssertEqual(s.unscaledColumns, [1])
+    }
+
+    func testColumnsUnderOnePercentOfTheMedianSpreadAreOnlyCentred() {
+        // Two rows ±a per column: standard deviations 1, 2, 0.001, 0.02. The median of the
+        // four is (0.02 + 1) / 2 = 0.51, so the floor is 0.0051: column 2 is under it, column 3
+        // (4× above) is not.
+        let train = Dataset(name: "t", features: [1, 2, 0.001, 0.02, -1, -2, -0.001, -0.02], count: 2, dimension: 4,
+                            targets: [0, 0], targetDimension: 1)
+        let test = Dataset(name: "t", features: [1, 2, 0.5, 0.02], count: 1, dimension: 4, targets: [0], targetDimension: 1)
+        let s = DataSplit(train: train, test: test).standardized()
+        XCTAssertEqual(s.unscaledColumns, [2])
+        XCTAssertEqual(s.test.features, [1, 1, 0.5, 1])
+    }
+
+    func testCenterModeCentresEveryColumnAndScalesNone() throws {
+        let raw = try DataFactory.load(DataSpec(source: "diabetes", options: ["standardize": false, "standardize_targets": false]), seed: 0)
+        let c = try DataFactory.load(DataSpec(source: "diabetes", options: ["standardize": "center", "standardize_targets": false]), seed: 0)
+        XCTAssertEqual(c.unscaledColumns, Array(0..<10))
+        XCTAssertEqual(raw.unscaledColumns, [])
+        for j in 0..<10 {
+            let mu = mean(column(raw.train, j))
+            XCTAssertEqual(mean(column(c.train, j)), 0, accuracy: 1e-3)
+            XCTAssertEqual(std(column(c.train, j)), std(column(raw.train, j)), accuracy: 1e-3 * std(column(raw.train, j)))
+            for (a, b) in zip(column(c.test, j), column(raw.test, j)) { XCTAssertEqual(a, b - mu, accuracy: 1e-3 * max(1, abs(b))) }
+        }
+        XCTAssertEqual(try DataFactory.load(DataSpec(source: "diabetes"), seed: 0).unscaledColumns, [],
+                       "every diabetes column is well above the floor (smallest: 0.04 of the median)")
+    }
+
+    /// The digits edge pixels that are non-zero in a handful of training rows: before the floor,
+    /// one test pixel of seed 0 became 303 training standard deviations.
+    func testDigitsEdgePixelsUnderTheFloorAreLeftUnscaled() throws {
+        let raw = try DataFactory.load(DataSpec(source: "digits", options: ["standardize": false]), seed: 0)
+        let z = try DataFactory.load(DataSpec(source: "digits", options: ["standardize": true]), seed: 0)
+        let sd = (0..<64).map { std(column(raw.train, $0)) }
+        let varying = (0..<64).filter { Set(column(raw.train, $0)).count > 1 }
+        let spreads = varying.map { sd[$0] }.sorted()
+        let median = spreads.count % 2 == 1 ? spreads[spreads.count / 2] : (spreads[spreads.count / 2 - 1] + spreads[spreads.count / 2]) / 2
+        let expected = (0..<64).filter { !varying.contains($0) || sd[$0] < 0.01 * median }   // data/README.md, Standardization
+        XCTAssertEqual(z.unscaledColumns, expected)
+        XCTAssertEqual(expected, [0, 16, 24, 32, 39, 48, 56])
+        for j in 0..<64 {
+            let mu = mean(column(raw.train, j)), scale = expected.contains(j) ? 1 : sd[j]
+            for (a, b) in zip(column(z.test, j), column(raw.test, j)) { XCTAssertEqual(a, (b - mu) / scale, accuracy: 1e-4 * max(1, abs(a))) }
+        }
+        let test = z.test.features.map { Double($0) }
+        XCTAssertTrue(test.allSatisfy(\.isFinite))
+        XCTAssertLessThan(test.map(abs).max()!, 50, "column 40 (5 training rows non-zero, 2.5% of the median) reaches 38")
+        // Standardized training features have mean square ≤ 1; the test set's was 5.9 before the floor.
+        XCTAssertLessThan(test.map { $0 * $0 }.reduce(0, +) / Double(test.count), 1.2)
+    }
+
+    func testStandardizeTakesTrueFalseOrCenter() {
+        XCTAssertEqual(loadError { try DataFactory.resolve(DataSpec(source: "digits", options: ["standardize": "centre"])) },
+                       "digits: option `standardize` must be true, false or center, got centre")
+        XCTAssertEqual(loadError { try DataFactory.resolve(DataSpec(source: "digits", options: ["standardize": 1])) },
+                       "digits: option `standardize` must be true, false or center, got 1")
+        XCTAssertEqual(try? DataFactory.resolve(DataSpec(source: "digits", options: ["standardize": "center"]))["standardize"], "center")
+        XCTAssertEqual(loadError { try DataFactory.resolve(DataSpec(source: "diabetes", options: ["standardize_targets": "center"])) },
+                       "diabetes: option `standardize_targets` must be true or false, got center")
+    }
+
+    /// A stored config's data section lists the columns loading left unscaled; read back, the
+    /// list is accepted and dropped (loading finds it again), a malformed one is refused.
+    func testRecordedUnscaledColumnsAreAcceptedAndDropped() throws {
+        let plain = try DataFactory.resolve(DataSpec(source: "digits", options: ["standardize": true]))
+        let stored = try DataFactory.resolve(DataSpec(source: "digits", options: ["standardize": true, "unscaled_columns": [0, 16, 24]]))
+        XCTAssertEqual(stored, plain)
+        XCTAssertEqual(try DataFactory.resolve(DataSpec(source: "digits", options: ["unscaled_columns": []])), try DataFactory.resolve(DataSpec(source: "digits")))
+        XCTAssertEqual(loadError { try DataFactory.resolve(DataSpec(source: "digits", options: ["unscaled_columns": ["a"]])) },
+                       "digits: option `unscaled_columns` must be an integer, got [a]")
+    }
+
     func testLabelNoiseChangesExactlyTheRequestedShareToOtherClasses() throws {
         let clean = try DataFactory.load(DataSpec(source: "digits", options: ["n_train": 999]), seed: 3)
         for fraction in [0.0, 0.1, 0.25, 1.0] {
