@@ -64,6 +64,12 @@ public struct RandomSource: Sendable {
         return Int(m.high)
     }
 
+    /// Uniform in 0..<n, or 0 when n ≤ 1 (so an empty or one-element range needs no guard).
+    public mutating func below(_ n: Int) -> Int { n <= 1 ? 0 : integer(below: n) }
+
+    /// A uniformly chosen element of a non-empty array.
+    public mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
+
     /// Standard normal by the polar Box–Muller method (deterministic given the stream).
     public mutating func normal() -> Double {
         if let s = spareNormal { spareNormal = nil; return s }

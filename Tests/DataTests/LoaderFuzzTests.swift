@@ -3,14 +3,6 @@ import XCTest
 @testable import Data
 import Linalg
 
-/// The fuzz inputs come from tlens's own seeded generator (a stream of its own): the same on
-/// every run and machine, and a failing input is regenerated from its iteration number.
-extension RandomSource {
-    mutating func below(_ n: Int) -> Int { n <= 1 ? 0 : integer(below: n) }
-    mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
-    mutating func next() -> UInt64 { nextUInt64() }
-}
-
 /// The CSV and IDX loaders on mutated copies of small valid files, in process: truncations, byte
 /// flips, NUL bytes, invalid UTF-8, huge/negative/NaN cells, IDX headers promising terabytes. No
 /// input may trap or allocate what the header promises before the bytes are there; every
@@ -30,7 +22,7 @@ final class LoaderFuzzTests: XCTestCase {
         case 0: bytes = Array(bytes.prefix(random.below(bytes.count + 1)))
         case 1: for _ in 0..<(1 + random.below(4)) where !bytes.isEmpty { bytes[random.below(bytes.count)] ^= UInt8(1 << random.below(8)) }
         case 2: bytes.insert(contentsOf: random.pick([[0], [0xFF], [0xC3], [0xED, 0xA0, 0x80], [0x0D], [0x22]]), at: random.below(bytes.count + 1))
-        case 3: if !bytes.isEmpty { bytes[random.below(bytes.count)] = UInt8(truncatingIfNeeded: random.next()) }
+        case 3: if !bytes.isEmpty { bytes[random.below(bytes.count)] = UInt8(truncatingIfNeeded: random.nextUInt64()) }
         default:
             let a = random.below(bytes.count + 1)
             bytes.removeSubrange(a..<min(bytes.count, a + random.below(12)))

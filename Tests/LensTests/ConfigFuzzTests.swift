@@ -3,14 +3,6 @@ import Runner
 import Linalg
 import XCTest
 
-/// The fuzz inputs come from tlens's own seeded generator (a stream of its own): the same on
-/// every run and machine, and a failing input is regenerated from its iteration number.
-extension RandomSource {
-    mutating func below(_ n: Int) -> Int { n <= 1 ? 0 : integer(below: n) }
-    mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
-    mutating func next() -> UInt64 { nextUInt64() }
-}
-
 /// The config reader on mutated copies of the shipped example configs: truncations, byte flips,
 /// type swaps, huge and negative numbers, NaN, deep nesting, invalid UTF-8 and NUL bytes. It must
 /// never trap, and every refusal is a `ConfigError` of one line that says where.
