@@ -46,3 +46,21 @@ final class RunDefaultsTests: XCTestCase {
         }
     }
 }
+
+/// `lr` is the schedule's value in double precision from the configured number, not its float32
+/// rounding (0.05 is not a float32 value).
+final class RecordedLearningRateTests: XCTestCase {
+    func testLearningRateIsRecordedExactly() throws {
+        let (sink, _) = try trainInMemory("""
+            steps: 4
+            data: {source: digits, classes: [3, 5], target: pm1, n_train: 40}
+            model: {hidden: [4]}
+            optimizer: {kind: sgd, lr: 0.05, batch_size: 10, schedule: cosine, warmup_steps: 2}
+            lens: {every: 1, smoother: off, kernel: false}
+            """)
+        let lr = try XCTUnwrap(sink.scalars["lr"])
+        XCTAssertEqual(lr.first { $0.step == 2 }?.value, 0.05, "after warm-up the cosine starts at the configured 0.05 exactly")
+        XCTAssertEqual(lr.first { $0.step == 1 }?.value, 0.025)
+        XCTAssertNotEqual(Double(Float(0.05)), 0.05)
+    }
+}
