@@ -100,14 +100,17 @@ public final class Trainer {
     }
 
     /// A new run: the run row, θ_0, the evaluation points, then the steps.
+    /// `sweep`, `sweepPoint`: the sweep and point this run trains (linked as the run row is made).
     public func run(recorder: Recorder, codeVersion: String, progress: TrainingProgress?,
+                    sweep: String? = nil, sweepPoint: String? = nil,
                     onStart: (RunRecorder) -> Void = { _ in }) throws -> TrainOutcome {
         let config = prepared.config
         var params = [(String, String)]()
         flatten(config.resolved, prefix: "", into: &params)
-        let info = RunInfo(name: config.name, configJSON: config.resolved.json, seed: config.seed,
+        var info = RunInfo(name: config.name, sweep: sweep, configJSON: config.resolved.json, seed: config.seed,
                            codeVersion: codeVersion, host: ProcessInfo.processInfo.hostName,
                            dataFingerprint: prepared.split.fingerprint, params: params)
+        info.sweepPoint = sweepPoint
         let sink = RecorderSink()
         let loop: TrainingLoop
         do { loop = try TrainingLoop(prepared, sink: sink) } catch { throw ConfigError("\(error)") }

@@ -100,6 +100,13 @@ public final class Recorder {
                           .text(info.codeVersion), .text(info.host), .text(info.dataFingerprint),
                           .integer(Int64(getpid()))])
                 let runID = db.lastInsertRowID
+                if let point = info.sweepPoint, let sweepID {
+                    try db.execute("UPDATE sweep_points SET run_id = ? WHERE sweep_id = ? AND name = ? AND run_id IS NULL",
+                                   [.integer(runID), .integer(sweepID), .text(point)])
+                    guard db.changes == 1 else {
+                        throw DatabaseError(code: .SQLITE_CONSTRAINT, message: "sweep point '\(point)' already has a run (or does not exist)", path: path)
+                    }
+                }
                 let param = try db.prepare("INSERT OR REPLACE INTO run_params(run_id, key, value, value_num) VALUES (?, ?, ?, ?)")
                 for (key, value) in info.params {
                     param.bind(runID, at: 1)

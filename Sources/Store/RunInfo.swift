@@ -7,6 +7,9 @@ public struct RunInfo {
     public var name: String?
     /// Sweep name; the sweep row is created on first use.
     public var sweep: String?
+    /// The sweep point this run trains (`sweep_points.name`): linked in the transaction that
+    /// creates the run, which refuses if the point already has one.
+    public var sweepPoint: String?
     /// The run this one was resumed or derived from.
     public var parentRunID: Int64?
     /// The full configuration with every default resolved (must be valid JSON).

@@ -98,6 +98,15 @@ public final class Statement {
         for (offset, value) in values.enumerated() { bind(value, at: Int32(offset + 1)) }
     }
 
+    /// `bind(values)`, returning the statement: `try db.prepare(sql).bound([...]).firstRow()`.
+    public func bound(_ values: [DatabaseValue]) -> Statement {
+        bind(values)
+        return self
+    }
+
+    /// Steps once: the statement positioned on its first row, or nil when there is none.
+    public func firstRow() throws -> Statement? { try step() ? self : nil }
+
     // MARK: Stepping
 
     /// Advances to the next row. Returns `true` when a row is available, `false` when done.
