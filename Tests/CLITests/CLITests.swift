@@ -73,6 +73,39 @@ final class CLITests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: db))
     }
 
+    /// `tlens check`: a sound database passes and is left byte-identical; broken invariants are
+    /// reported one line each with a non-zero exit; a truncated file is refused.
+    func testCheckReportsEachBrokenInvariantOnALine() throws {
+        let db = path("check.sqlite")
+        XCTAssertEqual(try tlens(quickRun + ["--db", db]).status, 0)
+        let before = try bytes(db)
+        let good = try tlens(["check", "--db", db])
+        XCTAssertEqual(good.status, 0, good.stderr)
+        XCTAssertTrue(good.stdout.contains("ok (1 runs"), good.stdout)
+        XCTAssertEqual(try bytes(db), before)
+
+        let broken = path("broken.sqlite")
+        try before.write(to: URL(fileURLWithPath: broken))
+        do {
+            let raw = try Database(path: broken, mode: .readWrite)
+            try raw.execute("UPDATE runs SET last_step = 1 WHERE id = 1")
+            try raw.execute("UPDATE checkpoints SET lens_state = x'00' WHERE step = 3")
+            try raw.execute("INSERT INTO metrics(run_id, key_id, step, value) VALUES (42, 1, 0, 0.5)")
+            try raw.close()
+        }
+        let o = try tlens(["check", "--db", broken])
+        XCTAssertEqual(o.status, 1)
+        let lines = o.stdout.split(separator: "\n")
+        XCTAssertEqual(lines.count, 3, o.stdout)
+        XCTAssertTrue(o.stdout.contains("run 1 is completed with last_step 1 but records up to step 3"), o.stdout)
+        XCTAssertTrue(o.stdout.contains("LENS state has no TLSB header"), o.stdout)
+        XCTAssertTrue(o.stdout.contains("rows of run 42, which does not exist"), o.stdout)
+
+        let truncated = path("truncated.sqlite")
+        try before.prefix(before.count / 2 + 1).write(to: URL(fileURLWithPath: truncated))
+        assertOneLineError(try tlens(["check", "--db", truncated]), containing: "truncated")
+    }
+
     func testBadConfigCreatesNoRunAndNamesTheKey() throws {
         let db = path("never.sqlite")
         assertOneLineError(try tlens(quickRun + ["--db", db, "--set", "optimizer.lr=-0.1"]), containing: "optimizer.lr")
