@@ -128,12 +128,12 @@ final class ResumeTests: XCTestCase {
 
     func testAdamWWithProbesResumesBitIdentically() throws {
         try assertKilledRunsResumeBitIdentically(["optimizer.kind=adamw", "optimizer.lr=0.003", "lens.smoother=probes", "lens.probes=8"],
-                                                 killAt: [0.15, 0.5, 0.85])
+                                                 steps: 600, killAt: [0.15, 0.4, 0.65])
     }
 
     func testMomentumSGDWithTheExactLabelSensitivityEngineResumesBitIdentically() throws {
         try assertKilledRunsResumeBitIdentically(["optimizer.momentum=0.9", "data.n_train=48", "optimizer.batch_size=12"],
-                                                 killAt: [0.3, 0.55, 0.9])
+                                                 steps: 1200, killAt: [0.2, 0.45, 0.7])
     }
 
     func testResumeRefusesACompletedRunAndLeavesTheFileAlone() throws {
