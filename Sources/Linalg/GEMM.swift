@@ -36,6 +36,16 @@ enum Threading {
     }
 }
 
+/// What a run's numbers depend on besides its config (stored with every run, checked by
+/// `tlens reproduce`): the GEMM backend and its version, and OpenMP's thread count.
+public enum ComputeEnvironment {
+    public static var threads: Int { Int(Threading.maximum) }
+    public static var gemm: String {
+        guard let v = dnnl_version()?.pointee else { return "oneDNN" }
+        return "oneDNN \(v.major).\(v.minor).\(v.patch)"
+    }
+}
+
 /// Floating-point operations executed by `gemm`, counted as 2·m·n·k per product, so benchmarks
 /// report achieved GFLOP/s from what actually ran rather than from a formula.
 public enum GEMMCounter {

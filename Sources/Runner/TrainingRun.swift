@@ -107,6 +107,8 @@ public final class Trainer {
         let config = prepared.config
         var params = [(String, String)]()
         flatten(config.resolved, prefix: "", into: &params)
+        // What the numbers depend on besides the config (tlens reproduce compares them).
+        params += [("env.threads", String(ComputeEnvironment.threads)), ("env.gemm", ComputeEnvironment.gemm)]
         var info = RunInfo(name: config.name, sweep: sweep, configJSON: config.resolved.json, seed: config.seed,
                            codeVersion: codeVersion, host: ProcessInfo.processInfo.hostName,
                            dataFingerprint: prepared.split.fingerprint, params: params)

@@ -106,6 +106,37 @@ final class CLITests: XCTestCase {
         assertOneLineError(try tlens(["check", "--db", truncated]), containing: "truncated")
     }
 
+    /// `tlens reproduce`: an untouched run reproduces bit for bit; a run whose stored metric was
+    /// altered fails, naming the key and the step; the original file is only read.
+    func testReproducePassesOnAnUntouchedRunAndNamesAnAlteredOne() throws {
+        let db = path("reproduce.sqlite")
+        XCTAssertEqual(try tlens(quickRun + ["--db", db]).status, 0)
+        let before = try bytes(db)
+        let good = try tlens(["reproduce", "1", "--db", db, "--quiet"])
+        XCTAssertEqual(good.status, 0, good.stderr)
+        XCTAssertTrue(good.stderr.contains("run 1 reproduced"), good.stderr)
+        XCTAssertTrue(good.stdout.contains("approx_err_tel"), good.stdout)
+        XCTAssertEqual(try bytes(db), before)
+
+        do {
+            let raw = try Database(path: db, mode: .readWrite)
+            try raw.execute("""
+                UPDATE metrics SET value = value * (1 + 1e-12)
+                WHERE run_id = 1 AND step = 2 AND key_id = (SELECT id FROM metric_keys WHERE name = 'test_mse')
+                """)
+            try raw.close()
+        }
+        let bad = try tlens(["reproduce", "1", "--db", db, "--quiet"])
+        XCTAssertEqual(bad.status, 1)
+        XCTAssertTrue(bad.stderr.contains("test_mse differs by"), bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("at step 2"), bad.stderr)
+        // Within a tolerance it passes; --into keeps the copy.
+        let copies = path("copies.sqlite")
+        let tolerant = try tlens(["reproduce", "1", "--db", db, "--tolerance", "1e-6", "--into", copies, "--quiet"])
+        XCTAssertEqual(tolerant.status, 0, tolerant.stderr)
+        XCTAssertEqual(try Database(path: copies, mode: .readOnly).runs().count, 1)
+    }
+
     func testBadConfigCreatesNoRunAndNamesTheKey() throws {
         let db = path("never.sqlite")
         assertOneLineError(try tlens(quickRun + ["--db", db, "--set", "optimizer.lr=-0.1"]), containing: "optimizer.lr")
