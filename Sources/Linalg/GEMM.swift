@@ -12,8 +12,10 @@ enum Threading {
     typealias SetThreads = @convention(c) (Int32) -> Void
     typealias GetThreads = @convention(c) () -> Int32
     static let setThreads: SetThreads? = symbol("omp_set_num_threads")
-    static let maximum: Int32 = symbol("omp_get_max_threads").map { ($0 as GetThreads)() } ?? 1
-    nonisolated(unsafe) static var current: Int32 = maximum
+    /// The team size of products above `serialFlops`: OpenMP's default, or what a run fixed.
+    nonisolated(unsafe) static var maximum: Int32 = machine
+    static let machine: Int32 = symbol("omp_get_max_threads").map { ($0 as GetThreads)() } ?? 1
+    nonisolated(unsafe) static var current: Int32 = machine
     /// 2·m·n·k below which a product runs on one thread (TLENS_GEMM_SERIAL_FLOPS overrides).
     static let serialFlops: Double = {
         if let text = getenv("TLENS_GEMM_SERIAL_FLOPS"), let value = Double(String(cString: text)) { return value }
@@ -39,7 +41,19 @@ enum Threading {
 /// What a run's numbers depend on besides its config (stored with every run, checked by
 /// `tlens reproduce`): the GEMM backend and its version, and OpenMP's thread count.
 public enum ComputeEnvironment {
+    /// The threads products above the serial threshold use: OpenMP's default until a run fixes it.
     public static var threads: Int { Int(Threading.maximum) }
+    /// OpenMP's default for this process (`OMP_NUM_THREADS`, else the cores): a config's default.
+    public static var machineThreads: Int { Int(Threading.machine) }
+
+    /// Fixes the team size of every later product (a run's `threads`, so that its results do
+    /// not depend on the machine or on how it was scheduled).
+    public static func use(threads: Int) {
+        let n = Int32(clamping: max(threads, 1))
+        guard n != Threading.maximum else { return }
+        Threading.maximum = n
+        if Threading.current != 1 { Threading.use(threads: n) }
+    }
     public static var gemm: String {
         guard let v = dnnl_version()?.pointee else { return "oneDNN" }
         return "oneDNN \(v.major).\(v.minor).\(v.patch)"

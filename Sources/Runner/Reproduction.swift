@@ -23,8 +23,7 @@ public enum Reproduction {
         var warnings: [String] = []
         if original.codeVersion != codeVersion { warnings.append("code version \(original.codeVersion) → \(codeVersion)") }
         if original.host != ProcessInfo.processInfo.hostName { warnings.append("host \(original.host) → \(ProcessInfo.processInfo.hostName)") }
-        if let t = params["env.threads"], t != String(ComputeEnvironment.threads) { warnings.append("threads \(t) → \(ComputeEnvironment.threads)") }
-        if params["env.threads"] == nil { warnings.append("thread count not recorded with the original (run made before it was)") }
+        if params["threads"] == nil { warnings.append("the original's config has no thread count (recorded before runs fixed it); its results may differ in the last bits") }
         if let g = params["env.gemm"], g != ComputeEnvironment.gemm { warnings.append("GEMM \(g) → \(ComputeEnvironment.gemm)") }
         if original.dataFingerprint != fingerprint { warnings.append("data fingerprint \(original.dataFingerprint) → \(fingerprint)") }
         return warnings

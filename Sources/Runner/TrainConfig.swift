@@ -1,6 +1,7 @@
 import Foundation
 import Data
 import Lens
+import Linalg
 import Nets
 
 /// A training run's configuration (README.md, "Configs"), validated in full before
@@ -17,6 +18,11 @@ public struct TrainConfig {
     public var name: String?
     public var seed: UInt64
     public var steps: Int
+    /// OpenMP threads for the run's products. Results depend on it in the last bits (a GEMM's
+    /// partition of the work changes its summation order), so it is part of the run: by default
+    /// this machine's thread count when the config is resolved, and resume, sweeps and
+    /// reproduce use the stored value.
+    public var threads: Int
     public var data: DataSpec
     public var model: ModelConfig
     public var loss: Loss
@@ -139,6 +145,7 @@ public struct TrainConfig {
         let name = try root.string("name", default: nil)
         let seed = try root.uint64("seed", default: 0)
         let steps = try root.int("steps", default: 1000, in: 0...100_000_000)
+        let threads = try root.int("threads", default: ComputeEnvironment.machineThreads, in: 1...1024)
 
         // data: the Data module owns its options; errors are re-rooted under `data.`.
         guard case .map(let dataEntries)? = tree["data"] else {
@@ -254,7 +261,7 @@ public struct TrainConfig {
         root.record("checkpoint", try c.finish())
 
         let resolved = try root.finish()
-        return TrainConfig(name: name, seed: seed, steps: steps, data: dataSpec,
+        return TrainConfig(name: name, seed: seed, steps: steps, threads: threads, data: dataSpec,
                            model: ModelConfig(hidden: hidden, activation: activation, bias: bias,
                                               initialization: initialization, initScale: Float(initScale),
                                               parameterization: parameterization),

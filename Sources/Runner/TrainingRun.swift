@@ -40,6 +40,8 @@ public final class TrainingLoop {
 
     public init(_ prepared: PreparedRun, sink: LensSink) throws {
         self.prepared = prepared
+        // The run's thread count, before any product (its results depend on it).
+        ComputeEnvironment.use(threads: prepared.config.threads)
         learner = try prepared.makeLearner()
         lens = try TelescopingLens(learner: learner, problem: prepared.problem, options: prepared.config.lens.options, sink: sink)
     }
@@ -108,7 +110,7 @@ public final class Trainer {
         var params = [(String, String)]()
         flatten(config.resolved, prefix: "", into: &params)
         // What the numbers depend on besides the config (tlens reproduce compares them).
-        params += [("env.threads", String(ComputeEnvironment.threads)), ("env.gemm", ComputeEnvironment.gemm)]
+        params += [("env.gemm", ComputeEnvironment.gemm)]
         var info = RunInfo(name: config.name, sweep: sweep, configJSON: config.resolved.json, seed: config.seed,
                            codeVersion: codeVersion, host: ProcessInfo.processInfo.hostName,
                            dataFingerprint: prepared.split.fingerprint, params: params)

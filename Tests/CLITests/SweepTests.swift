@@ -117,6 +117,30 @@ final class SweepTests: XCTestCase {
         XCTAssertEqual(try database.scalarInt("SELECT count(DISTINCT name) FROM runs"), 12)
     }
 
+    /// A run's records do not depend on the thread count of the process that runs it: `threads`
+    /// is part of the run (lens.md §11). The same config under OMP_NUM_THREADS=1 and =2 records
+    /// the same bits; a different `threads` does change them (so the check means something);
+    /// an unset `threads` stores the process's default.
+    func testRecordsDoNotDependOnTheProcessThreadCount() throws {
+        let train = ["train", "--preset", "digits-3v5", "--set", "steps=10", "--set", "model.hidden=[1024,1024]",
+                     "--set", "lens.every=5", "--quiet"]
+        func records(_ extra: [String], omp: String, _ name: String) throws -> [String: [UInt8]] {
+            let db = path(name)
+            let (process, _, err) = try startTLens(train + extra + ["--db", db], in: directory, capture: true, environment: ["OMP_NUM_THREADS": omp])
+            let stderr = String(decoding: err!.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            XCTAssertEqual(process.terminationStatus, 0, stderr)
+            return try self.records(Database(path: db, mode: .readOnly), run: 1)
+        }
+        let one = try records(["--set", "threads=2"], omp: "1", "a.sqlite"), two = try records(["--set", "threads=2"], omp: "2", "b.sqlite")
+        XCTAssertGreaterThan(one.count, 50)
+        XCTAssertEqual(one, two, "threads=2 records the same bits whatever OMP_NUM_THREADS says")
+        let serial = try records(["--set", "threads=1"], omp: "2", "c.sqlite")
+        XCTAssertNotEqual(serial, two, "this config's products depend on the thread count")
+        _ = try records([], omp: "1", "d.sqlite")
+        XCTAssertEqual(try Database(path: path("d.sqlite"), mode: .readOnly).scalarText("SELECT value FROM run_params WHERE key = 'threads'"), "1")
+    }
+
     /// Bad specs refuse in one line before anything is written.
     func testBadSpecsAreRefusedBeforeAnythingIsWritten() throws {
         let db = path("never.sqlite")

@@ -15,10 +15,14 @@ func tlensBinary() throws -> URL {
 }
 
 /// A tlens child process in `directory`, its output discarded or captured.
-func startTLens(_ arguments: [String], in directory: URL, capture: Bool = false) throws -> (Process, Pipe?, Pipe?) {
+func startTLens(_ arguments: [String], in directory: URL, capture: Bool = false,
+                environment: [String: String] = [:]) throws -> (Process, Pipe?, Pipe?) {
     let process = Process()
     process.executableURL = try tlensBinary()
     process.arguments = arguments
+    if !environment.isEmpty {
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
     process.currentDirectoryURL = directory
     let out = capture ? Pipe() : nil, err = capture ? Pipe() : nil
     process.standardOutput = out ?? FileHandle.nullDevice
