@@ -42,6 +42,9 @@ struct Sweep: ParsableCommand {
     @Flag(name: .long, help: "Add the new points of a changed spec to the stored sweep.")
     var extend = false
 
+    @Option(name: .long, help: ArgumentHelp("Run only the i-th of N disjoint parts of the sweep (default from SLURM_ARRAY_TASK_ID/COUNT when set).", valueName: "i/N"))
+    var shard: String?
+
     @OptionGroup var database: DatabaseOptions
 
     @Flag(name: .long, help: "No progress line.")
@@ -62,7 +65,7 @@ struct Sweep: ParsableCommand {
             print(SweepProgress.line(s, jobs: 1))
             return
         }
-        let sweep: SweepSpec
+        var sweep: SweepSpec
         if let preset {
             guard let text = Presets.sweepText(named: preset) else {
                 throw CLIError("--preset \(preset): no such sweep; shipped sweeps: \(Presets.sweepNames.joined(separator: ", "))")
@@ -74,6 +77,11 @@ struct Sweep: ParsableCommand {
                 throw CLIError("\(path): cannot read the sweep spec")
             }
             sweep = try SweepSpec.load(text: text, source: path, baseDirectory: URL(fileURLWithPath: path).deletingLastPathComponent())
+        }
+        if let (index, count) = try shardPart() {
+            // Point p (0-based, expansion order) belongs to shard p mod N + 1: disjoint, deterministic.
+            sweep.points = sweep.points.enumerated().filter { $0.offset % count == index - 1 }.map(\.element)
+            if !quiet { FileHandle.standardError.write("tlens: shard \(index)/\(count): \(sweep.points.count) points of the sweep\n".data(using: .utf8)!) }
         }
         _ = try sweep.prepared()                 // every point validated; nothing written yet
         let recorder = try Recorder(path: database.path)
@@ -119,6 +127,27 @@ struct Sweep: ParsableCommand {
         guard let final = try db.sweepStatus(named: sweep.name) else { throw CLIError("sweep '\(sweep.name)' vanished") }
         FileHandle.standardError.write(((terminal && !quiet ? "\n" : "") + "tlens: " + SweepProgress.line(final, jobs: jobs) + "\n").data(using: .utf8)!)
         if final.done < final.total { throw ExitCode(workers.contains { $0.terminationStatus == 130 } ? 130 : 1) }
+    }
+}
+
+extension Sweep {
+    /// `--shard i/N`, else Slurm's array task (`SLURM_ARRAY_TASK_ID` counted from
+    /// `SLURM_ARRAY_TASK_MIN`, of `SLURM_ARRAY_TASK_COUNT`), else nil.
+    func shardPart() throws -> (Int, Int)? {
+        if let shard {
+            let parts = shard.split(separator: "/")
+            guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]), n >= 1, (1...n).contains(i) else {
+                throw CLIError("--shard \(shard): expected i/N with 1 ≤ i ≤ N")
+            }
+            return (i, n)
+        }
+        let env = ProcessInfo.processInfo.environment
+        guard let id = env["SLURM_ARRAY_TASK_ID"].flatMap(Int.init), let count = env["SLURM_ARRAY_TASK_COUNT"].flatMap(Int.init), count >= 1 else {
+            return nil
+        }
+        let first = env["SLURM_ARRAY_TASK_MIN"].flatMap(Int.init) ?? 0
+        guard (first..<(first + count)).contains(id) else { throw CLIError("SLURM_ARRAY_TASK_ID \(id) is outside \(first)..<\(first + count)") }
+        return (id - first + 1, count)
     }
 }
 

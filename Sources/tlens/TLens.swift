@@ -14,7 +14,7 @@ struct TLens: ParsableCommand {
         them with tlens, with stock sqlite3, or with Python (docs/schema.md, docs/metrics.md).
         """,
         version: "0.1.0",
-        subcommands: [Train.self, Resume.self, Sweep.self, SweepWorker.self, Reproduce.self, PresetsCommand.self, Check.self, Demo.self, Bench.self])
+        subcommands: [Train.self, Resume.self, Sweep.self, SweepWorker.self, Merge.self, Reproduce.self, PresetsCommand.self, Check.self, Demo.self, Bench.self])
 
     static let version = "0.1.0"
 }

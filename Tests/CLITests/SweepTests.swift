@@ -141,6 +141,47 @@ final class SweepTests: XCTestCase {
         XCTAssertEqual(try Database(path: path("d.sqlite"), mode: .readOnly).scalarText("SELECT value FROM run_params WHERE key = 'threads'"), "1")
     }
 
+    /// Shards 1/3, 2/3, 3/3 into three files, merged, equal the unsharded sweep (ignoring ids and
+    /// times); merging a source again adds nothing; a newer-schema source and a corrupt one are
+    /// refused and the destination stays byte-identical.
+    func testShardsMergeIntoTheUnshardedSweep() throws {
+        let spec = try writeSpec(steps: 30)
+        for i in 1...3 { XCTAssertEqual(try finish(["sweep", spec, "--shard", "\(i)/3", "--db", path("shard-\(i).sqlite"), "--quiet"]).0, 0) }
+        XCTAssertEqual(try finish(["sweep", spec, "--db", path("whole.sqlite"), "--quiet"]).0, 0)
+        let merged = path("merged.sqlite")
+        XCTAssertEqual(try finish(["merge"] + (1...3).map { path("shard-\($0).sqlite") } + ["--into", merged]).0, 0)
+
+        let whole = try Database(path: path("whole.sqlite"), mode: .readOnly), together = try Database(path: merged, mode: .readOnly)
+        let wholeRuns = try whole.runs(), mergedRuns = try together.runs()
+        XCTAssertEqual(mergedRuns.count, 12)
+        XCTAssertEqual(Set(mergedRuns.compactMap(\.name)), Set(wholeRuns.compactMap(\.name)))
+        for run in wholeRuns {
+            let twin = try XCTUnwrap(mergedRuns.first { $0.name == run.name })
+            XCTAssertEqual(try records(together, run: twin.id), try records(whole, run: run.id), run.name ?? "")
+            XCTAssertEqual(twin.configJSON, run.configJSON)
+        }
+        XCTAssertEqual(try together.scalarInt("SELECT count(*) FROM sweep_points WHERE run_id IS NOT NULL"), 12)
+        XCTAssertEqual(try together.sweepStatus(named: "tiny")?.done, 12)
+
+        // Again: nothing added. Refusals leave the destination byte-identical.
+        XCTAssertEqual(try finish(["merge", path("shard-1.sqlite"), "--into", merged]).0, 0)
+        XCTAssertEqual(try Database(path: merged, mode: .readOnly).scalarInt("SELECT count(*) FROM runs"), 12)
+        let before = try Data(contentsOf: URL(fileURLWithPath: merged))
+        let newer = path("newer.sqlite"), corrupt = path("corrupt.sqlite")
+        try FileManager.default.copyItem(atPath: path("shard-2.sqlite"), toPath: newer)
+        try FileManager.default.copyItem(atPath: path("shard-2.sqlite"), toPath: corrupt)
+        do {
+            let n = try Database(path: newer, mode: .readWrite); try n.execute("PRAGMA user_version = 99"); try n.close()
+            let c = try Database(path: corrupt, mode: .readWrite); try c.execute("UPDATE runs SET last_step = 1"); try c.close()
+        }
+        for (source, message) in [(newer, "made by a newer tlens"), (corrupt, "refused by check")] {
+            let (status, stderr) = try finish(["merge", path("shard-3.sqlite"), source, "--into", merged])
+            XCTAssertNotEqual(status, 0)
+            XCTAssertTrue(stderr.contains(message), stderr)
+            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: merged)), before, "a refused merge changed the destination")
+        }
+    }
+
     /// Bad specs refuse in one line before anything is written.
     func testBadSpecsAreRefusedBeforeAnythingIsWritten() throws {
         let db = path("never.sqlite")
