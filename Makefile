@@ -5,7 +5,7 @@ APT_PACKAGES := libsqlite3-dev libdnnl-dev pkg-config zlib1g-dev sqlite3 python3
 SWIFT ?= swift
 DB ?= tlens.sqlite
 
-.PHONY: deps build release demo test bench clean
+.PHONY: deps build release demo test slurm-e2e bench clean
 
 # Idempotent: installs only what dpkg does not already report as installed.
 deps:
@@ -29,6 +29,12 @@ demo: release
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --disable-swift-testing
+
+# A sweep as a Slurm job array on a one-node cluster this target brings up and down
+# (installs slurm-wlm's daemons and munge with apt if missing; docs/cluster.md).
+slurm-e2e: deps
+	$(SWIFT) build
+	bash scripts/slurm-e2e.sh .build/debug/tlens
 
 bench: release
 	.build/release/tlens bench store
