@@ -27,6 +27,10 @@ struct BenchStore: ParsableCommand {
     @Option(help: "Number of vectors.") var vectors = 10_000
     @Option(help: "Floats per vector.") var length = 10_000
     @Option(help: "Directory for the temporary database (default: the system temp dir).") var directory: String?
+    @Option(help: ArgumentHelp("Instead: aggregate scalar rows/s with this many recording processes on one file, e.g. 1,2,8,32.",
+                               valueName: "n,n,…"))
+    var writers: String?
+    @Option(help: .hidden) var child: String?
 
     func validate() throws {
         guard format != .csv else { throw ValidationError("--format must be table or json") }
@@ -34,6 +38,8 @@ struct BenchStore: ParsableCommand {
     }
 
     func run() throws {
+        if let child { return try writeAsChild(child) }
+        if let writers { return try measureWriters(writers) }
         let result = try StoreBenchmark.run(steps: steps, keys: keys, vectors: vectors, vectorLength: length,
                                             directory: directory ?? NSTemporaryDirectory())
         switch format {
@@ -61,5 +67,68 @@ struct BenchStore: ParsableCommand {
             print(row("database / payload bytes", "\(result.databaseBytes)", "/ \(result.payloadBytes)"))
             print(row("final checkpoint and close", String(format: "%.2f s", result.closeSeconds), "(not in the rates)"))
         }
+    }
+}
+
+extension BenchStore {
+    /// One writer process: waits for the barrier file, then records `steps × keys` scalars of
+    /// its own run and finishes it.
+    func writeAsChild(_ path: String) throws {
+        let recorder = try Recorder(path: path)
+        let run = try recorder.startRun(RunInfo(name: "writer-\(getpid())", configJSON: "{}", seed: 0, codeVersion: "bench",
+                                                host: ProcessInfo.processInfo.hostName, dataFingerprint: "none"))
+        let metricKeys = try (0..<keys).map { try run.metricKey("w\($0)") }
+        while !FileManager.default.fileExists(atPath: path + ".go") { usleep(1000) }
+        for step in 0..<steps { for (k, key) in metricKeys.enumerated() { try run.log(key, step: step, value: Double(step * keys + k)) } }
+        try run.finish(status: .completed, error: nil)
+        try recorder.close()
+    }
+
+    /// Aggregate rows per second with N writer processes on one file, for each N: timed from a
+    /// barrier all have reached until the last has committed and exited; every row counted back.
+    func measureWriters(_ list: String) throws {
+        let counts = list.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !counts.isEmpty, counts.allSatisfy({ (1...256).contains($0) }) else { throw CLIError("--writers: expected counts 1…256, e.g. 1,2,8,32") }
+        let folder = URL(fileURLWithPath: directory ?? NSTemporaryDirectory()).appendingPathComponent("tlens-bench-writers-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        var rows: [(writers: Int, rows: Int, seconds: Double, errors: Int)] = []
+        for count in counts {
+            let path = folder.appendingPathComponent("writers-\(count).sqlite").path
+            try Database.openTLens(path: path).close()
+            let children = try (0..<count).map { _ -> (Process, Pipe) in
+                let p = Process(), err = Pipe()
+                p.executableURL = executable
+                p.arguments = ["bench", "store", "--child", path, "--steps", String(steps), "--keys", String(keys)]
+                p.standardError = err
+                try p.run()
+                return (p, err)
+            }
+            // Every run row exists before the barrier opens, so the writers overlap.
+            while (try Database(path: path, mode: .readOnly).scalarInt("SELECT count(*) FROM runs") ?? 0) < count { usleep(2000) }
+            let start = Date()
+            guard FileManager.default.createFile(atPath: path + ".go", contents: Data()) else { throw CLIError("\(folder.path): cannot write the barrier file") }
+            var errors = 0
+            for (p, err) in children {
+                let text = err.fileHandleForReading.readDataToEndOfFile()
+                p.waitUntilExit()
+                if p.terminationStatus != 0 || !text.isEmpty { errors += 1 }
+            }
+            let seconds = Date().timeIntervalSince(start)
+            let stored = Int(try Database(path: path, mode: .readOnly).scalarInt("SELECT count(*) FROM metrics") ?? 0)
+            if stored != count * steps * keys { errors += 1 }
+            rows.append((count, stored, seconds, errors))
+        }
+        switch format {
+        case .json:
+            print("[" + rows.map { "{\"writers\": \($0.writers), \"rows\": \($0.rows), \"seconds\": \($0.seconds), \"rows_per_second\": \(Double($0.rows) / $0.seconds), \"errors\": \($0.errors)}" }.joined(separator: ", ") + "]")
+        case .table, .csv:
+            print("writers      rows   seconds   rows/s (all writers)   errors")
+            for r in rows {
+                print(String(format: "%7d %9d %9.2f %14.0f %14d", r.writers, r.rows, r.seconds, Double(r.rows) / r.seconds, r.errors))
+            }
+        }
+        if rows.contains(where: { $0.errors > 0 }) { throw ExitCode(1) }
     }
 }

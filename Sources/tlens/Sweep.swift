@@ -98,6 +98,12 @@ struct Sweep: ParsableCommand {
             worker.executableURL = executable
             worker.arguments = ["sweep-worker", sweep.name, "--db", database.path]
             worker.standardOutput = FileHandle.nullDevice
+            // Several workers share the cores: OpenMP threads that spin at barriers while another
+            // worker holds a core made --jobs 2 twice as slow as --jobs 1 here; sleeping threads
+            // made it 1.5x as fast. The wait policy does not change any result.
+            var environment = ProcessInfo.processInfo.environment
+            if jobs > 1 && environment["OMP_WAIT_POLICY"] == nil { environment["OMP_WAIT_POLICY"] = "PASSIVE" }
+            worker.environment = environment
             try worker.run()
             workers.append(worker)
         }
