@@ -5,17 +5,7 @@ import XCTest
 /// `tlens resume` after real SIGKILLs: a run killed at arbitrary steps and resumed (killed again
 /// while resuming) records every scalar and vector bit for bit as a run that was never stopped
 /// (lens.md §11). Three lens/optimizer combinations cover the three smoother engines.
-final class ResumeTests: XCTestCase {
-    var directory: URL!
-
-    override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("tlens-resume-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
-
-    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+final class ResumeTests: TemporaryDirectoryTestCase {
 
     /// Small enough for a debug build, long enough to be killed mid-run several times.
     let base = """
@@ -26,14 +16,6 @@ final class ResumeTests: XCTestCase {
         lens: {every: 2, reference: 32, eval_test: 40}
         checkpoint: {every: 25}
         """
-
-    /// Runs to the end, exit status and stderr.
-    func finish(_ arguments: [String]) throws -> (Int32, String) {
-        let (process, _, err) = try startTLens(arguments + ["--quiet"], in: directory, capture: true)
-        let stderr = String(decoding: err!.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, stderr)
-    }
 
     /// The run's committed `last_step` (0 before it exists).
     func lastStep(_ db: String) -> Int {

@@ -4,17 +4,7 @@ import XCTest
 
 /// `tlens sweep` end to end: workers on one database, killed and re-run, and two sweep commands
 /// at once on one file.
-final class SweepTests: XCTestCase {
-    var directory: URL!
-
-    override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("tlens-sweep-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
-
-    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+final class SweepTests: TemporaryDirectoryTestCase {
 
     /// 12 small runs: 2 learning rates × 2 widths × 3 seeds.
     func writeSpec(steps: Int) throws -> String {
@@ -29,13 +19,6 @@ final class SweepTests: XCTestCase {
         seeds: [0, 1, 2]
         """.write(toFile: spec, atomically: true, encoding: .utf8)
         return spec
-    }
-
-    func finish(_ arguments: [String]) throws -> (Int32, String) {
-        let (process, _, err) = try startTLens(arguments, in: directory, capture: true)
-        let stderr = String(decoding: err!.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, stderr)
     }
 
     /// Every (key, step) → value bits and (kind, split, step) → blob of one run.

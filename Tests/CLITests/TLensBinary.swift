@@ -30,3 +30,25 @@ func startTLens(_ arguments: [String], in directory: URL, capture: Bool = false,
     try process.run()
     return (process, out, err)
 }
+
+/// A test case with a temporary directory of its own, and `tlens` children run to the end.
+class TemporaryDirectoryTestCase: XCTestCase {
+    var directory: URL!
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("tlens-\(type(of: self))-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
+
+    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+
+    /// Runs `tlens arguments` in the directory to the end: exit status and stderr.
+    func finish(_ arguments: [String]) throws -> (Int32, String) {
+        let (process, _, err) = try startTLens(arguments, in: directory, capture: true)
+        let stderr = String(decoding: err!.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, stderr)
+    }
+}
