@@ -159,21 +159,6 @@ public struct StateReader {
         return out
     }
 
-    /// Reads floats straight into `destination` (exactly `count` of them).
-    public mutating func floats(into destination: UnsafeMutablePointer<Float>, count expected: Int, what: String) throws {
-        let n = try count(expected: expected, elementBytes: 4, what: what)
-        if validating { position += 4 * n; return }
-        bytes.withUnsafeBytes { raw in
-            let src = raw.baseAddress! + position
-            for i in 0..<n {
-                var bits: UInt32 = 0
-                withUnsafeMutableBytes(of: &bits) { $0.copyMemory(from: UnsafeRawBufferPointer(start: src + 4 * i, count: 4)) }
-                destination[i] = Float(bitPattern: UInt32(littleEndian: bits))
-            }
-        }
-        position += 4 * n
-    }
-
     private mutating func readFloats(into out: inout [Float], _ n: Int) {
         out.withUnsafeMutableBufferPointer { dst in
             bytes.withUnsafeBytes { raw in

@@ -105,7 +105,7 @@ final class JacobianInstrument: LensInstrument {
     static func oneHotTargets(_ y: Matrix, outputs c: Int) -> Matrix {
         guard y.cols == 1 && c > 1 else { return y }
         let out = Matrix(rows: y.rows, cols: c)
-        for i in 0..<y.rows { out[i, min(max(Int(y[i, 0]), 0), c - 1)] = 1 }
+        for i in 0..<y.rows { out[i, Loss.classIndex(y[i, 0], c)] = 1 }
         return out
     }
 

@@ -24,7 +24,7 @@ extension JacobianInstrument {
         let probabilities: Matrix? = learner.loss == .crossEntropy ? scratch.matrix(21, rows: b, cols: c) : nil
         if let probabilities {
             let f = model.forward(batchX, parameters: θ)
-            for r in 0..<b { ResidualModel.softmax(f.row(r), c, into: probabilities.row(r)) }
+            for r in 0..<b { Loss.softmax(f.row(r), c, into: probabilities.row(r)) }
         }
         func applyH(_ v: UnsafePointer<Float>, into w: UnsafeMutablePointer<Float>) {
             guard let probabilities else { w.update(from: v, count: m); return }

@@ -1,4 +1,3 @@
-import Foundation
 import Learning
 import Linalg
 import Nets
@@ -11,15 +10,6 @@ public enum ResidualModel: Sendable {
     /// smoother's own trajectory: its sensitivity to the labels is `H_i u(x_i) − z_i` with
     /// `H_i = diag(p_i) − p_i p_iᵀ`, `p_i = softmax(f̃_{t-1}(x_i))`.
     case softmax
-
-    /// `p = softmax(f)` of C logits, in `p` (max-shifted, so huge logits are safe).
-    static func softmax(_ f: UnsafePointer<Float>, _ c: Int, into p: UnsafeMutablePointer<Float>) {
-        var top = f[0]
-        for o in 1..<c { top = max(top, f[o]) }
-        var sum: Float = 0
-        for o in 0..<c { p[o] = expf(f[o] - top); sum += p[o] }
-        for o in 0..<c { p[o] /= sum }
-    }
 }
 
 /// Which engine computes Ŝ (lens.md §8) — decided here once, for the lens that builds the engine
@@ -125,7 +115,7 @@ public final class KernelSmoother: SmootherEngine {
             // p_i, and the shadow's own residual softmax(shadow(x_i)) − y_i.
             let p = scratch.matrix(2, rows: 1, cols: c).base, mix = scratch.matrix(3, rows: 1, cols: n * c).base
             for (r, i) in batch.enumerated() {
-                ResidualModel.softmax(shadowValues.base + i * c, c, into: p)
+                Loss.softmax(shadowValues.base + i * c, c, into: p)
                 mix.initialize(repeating: 0, count: n * c)
                 for o in 0..<c { Vec.axpy(n * c, p[o], residual.row(r * c + o), mix) }
                 for o in 0..<c {
@@ -250,7 +240,7 @@ public final class LabelSensitivityEngine: SmootherEngine {
         let batchSeeds = seeds.rows(0..<b)
         if case .softmax = residualModel {
             let shadow = sensitivities.row(k)
-            for (r, i) in batch.enumerated() { ResidualModel.softmax(shadow + i * c, c, into: batchProbabilities.row(r)) }
+            for (r, i) in batch.enumerated() { Loss.softmax(shadow + i * c, c, into: batchProbabilities.row(r)) }
         }
         // Directions go in chunks: one batch forward serves the chunk's VJPs, and one JVP pass
         // over U shares its primal across the chunk's tangents.

@@ -66,16 +66,13 @@ public enum Loss: String, Sendable, Codable, CaseIterable {
             case .mse:
                 for c in 0..<C { g[c] = (f[c] - y[c]) * invB }
             case .crossEntropy:
-                var mx = f[0]
-                for c in 1..<C { mx = max(mx, f[c]) }
-                var sum: Float = 0
-                for c in 0..<C { let e = expf(f[c] - mx); g[c] = e; sum += e }
-                let inv = 1 / sum
+                // ∂ℓ/∂f = softmax(f) − y.
+                Loss.softmax(f, C, into: g)
                 if targets.cols == 1 {
-                    for c in 0..<C { g[c] *= inv * invB }
+                    for c in 0..<C { g[c] *= invB }
                     g[Loss.classIndex(y[0], C)] -= invB
                 } else {
-                    for c in 0..<C { g[c] = (g[c] * inv - y[c]) * invB }
+                    for c in 0..<C { g[c] = (g[c] - y[c]) * invB }
                 }
             }
         }
@@ -93,7 +90,19 @@ public enum Loss: String, Sendable, Codable, CaseIterable {
         }
     }
 
-    static func classIndex(_ y: Float, _ C: Int) -> Int {
+    /// `p = softmax(f)` of `C` logits into `p` (max-shifted, so huge logits are safe). The
+    /// cross-entropy gradient and the lens's linearized softmax residual (lens.md (8.13)) share it.
+    public static func softmax(_ f: UnsafePointer<Float>, _ C: Int, into p: UnsafeMutablePointer<Float>) {
+        var top = f[0]
+        for c in 1..<C { top = max(top, f[c]) }
+        var sum: Float = 0
+        for c in 0..<C { let e = expf(f[c] - top); p[c] = e; sum += e }
+        let inverse = 1 / sum
+        for c in 0..<C { p[c] *= inverse }
+    }
+
+    /// The class of a class-index target (trapping on one outside 0..<C: data are validated).
+    public static func classIndex(_ y: Float, _ C: Int) -> Int {
         let k = Int(y.rounded())
         precondition(k >= 0 && k < C, "class index \(y) outside 0..<\(C)")
         return k

@@ -50,9 +50,14 @@ extension Database {
     func processIsGone(run id: Int64) -> Bool {
         guard let row = try? prepare("SELECT host, pid FROM runs WHERE id = ?") else { return false }
         row.bind(id, at: 1)
-        guard (try? row.step()) == true, !row.isNull(at: 1), row.string(at: 0) == ProcessInfo.processInfo.hostName else { return false }
-        let pid = pid_t(truncatingIfNeeded: row.int64(at: 1))
-        return pid > 0 && pid != getpid() && kill(pid, 0) == -1 && errno == ESRCH
+        guard (try? row.step()) == true, !row.isNull(at: 1), let host = row.string(at: 0) else { return false }
+        return Database.processIsGone(host: host, pid: pid_t(truncatingIfNeeded: row.int64(at: 1)))
+    }
+
+    /// Whether process `pid` of `host` is known to no longer exist: it ran on this host and no
+    /// process has that id. A process of another host cannot be checked: it counts as alive.
+    static func processIsGone(host: String, pid: pid_t) -> Bool {
+        host == ProcessInfo.processInfo.hostName && pid > 0 && pid != getpid() && kill(pid, 0) == -1 && errno == ESRCH
     }
 }
 

@@ -101,8 +101,7 @@ extension Recorder {
     /// honoured: a SQLite file is not shared across machines (docs/cluster.md).
     static func claimIsVoid(_ holder: String) -> Bool {
         guard let colon = holder.lastIndex(of: ":"), let pid = pid_t(holder[holder.index(after: colon)...]) else { return true }
-        guard String(holder[..<colon]) == ProcessInfo.processInfo.hostName else { return false }
-        return pid != getpid() && kill(pid, 0) == -1 && errno == ESRCH
+        return Database.processIsGone(host: String(holder[..<colon]), pid: pid)
     }
 }
 

@@ -85,9 +85,8 @@ struct Sweep: ParsableCommand {
         }
         _ = try sweep.prepared()                 // every point validated; nothing written yet
         let recorder = try Recorder(path: database.path)
-        let sweepID = try recorder.registerSweep(name: sweep.name, specJSON: sweep.canonicalJSON,
-                                                 points: sweep.points.map { ($0.name, $0.tree.json, $0.axesJSON) }, extend: extend)
-        _ = sweepID
+        _ = try recorder.registerSweep(name: sweep.name, specJSON: sweep.canonicalJSON,
+                                       points: sweep.points.map { ($0.name, $0.tree.json, $0.axesJSON) }, extend: extend)
         try recorder.close()
 
         // Workers: this binary, one process each, claiming points until none is left.
