@@ -31,11 +31,14 @@ let package = Package(
         .target(name: "Nets", dependencies: ["Linalg", "Learning"], swiftSettings: v5),
         .target(name: "Data", dependencies: ["Linalg", "CZlib"], swiftSettings: v5, plugins: ["EmbedResources"]),
         .target(name: "Lens", dependencies: ["Learning", "Nets", "Linalg", "Data"], swiftSettings: v5),
+        // Derived metrics, comparisons, named queries, saved analyses, plots and reports: reads
+        // what Store wrote; never trains (docs/query.md).
+        .target(name: "Query", dependencies: ["Store"], swiftSettings: v5, plugins: ["EmbedResources"]),
         .target(name: "Runner", dependencies: ["Learning", "Lens", "Nets", "Data", "Store", .product(name: "Yams", package: "Yams")], swiftSettings: v5, plugins: ["EmbedResources"]),
         // A recording process the Store tests SIGKILL and run two at a time on one file.
         .executableTarget(name: "StoreChild", dependencies: ["Store"], swiftSettings: v5),
         .executableTarget(name: "tlens", dependencies: [
-            "Runner", "Store", "Linalg", "Learning", "Nets", "Lens",
+            "Runner", "Query", "Store", "Linalg", "Learning", "Nets", "Lens",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
 
@@ -44,6 +47,7 @@ let package = Package(
         .testTarget(name: "NetsTests", dependencies: ["Learning", "Nets", "Linalg", "Data"], swiftSettings: v5),
         .testTarget(name: "DataTests", dependencies: ["Data", "Linalg"], swiftSettings: v5),
         .testTarget(name: "LensTests", dependencies: ["Learning", "Lens", "Nets", "Linalg", "Data", "Runner", "Store"], swiftSettings: v5),
+        .testTarget(name: "QueryTests", dependencies: ["Query", "Store", "CZlib"], swiftSettings: v5),
         .testTarget(name: "CLITests", dependencies: ["Store", "tlens"], swiftSettings: v5),
     ]
 )
