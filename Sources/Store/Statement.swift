@@ -3,7 +3,7 @@ import CSQLite
 /// A value as SQLite stores it: one of its five storage classes.
 ///
 ///     try db.execute("INSERT INTO t VALUES (?, ?)", [.integer(1), .text("ü")])
-public enum DatabaseValue: Equatable {
+public enum DatabaseValue: Hashable {
     case integer(Int64)
     case real(Double)
     case text(String)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Query
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Query
 
 @main
 struct TLens: ParsableCommand {
@@ -14,7 +15,8 @@ struct TLens: ParsableCommand {
         them with tlens, with stock sqlite3, or with Python (docs/schema.md, docs/metrics.md).
         """,
         version: "0.1.0",
-        subcommands: [Train.self, Resume.self, Sweep.self, SweepWorker.self, Merge.self, Reproduce.self, PresetsCommand.self, Check.self, Demo.self, Bench.self])
+        subcommands: [Train.self, Resume.self, Sweep.self, SweepWorker.self, Merge.self, Reproduce.self, PresetsCommand.self, Check.self,
+                      RunsCommand.self, Show.self, MetricsCommand.self, Compare.self, Demo.self, Bench.self])
 
     static let version = "0.1.0"
 }
@@ -27,9 +29,6 @@ struct DatabaseOptions: ParsableArguments {
     var path: String { db ?? ProcessInfo.processInfo.environment["TLENS_DB"] ?? "tlens.sqlite" }
 }
 
-enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
-    case table, csv, json
-}
 
 /// Errors reach the user as one line on stderr and a non-zero exit.
 struct CLIError: Error, CustomStringConvertible {
