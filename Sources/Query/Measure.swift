@@ -12,6 +12,16 @@ public enum Measure: Hashable, CustomStringConvertible {
     case config(String)
     case derived(DerivedMetric)
 
+    /// Whether values are always numbers (derived metrics and numeric run fields); config
+    /// values may be either.
+    public var isNumeric: Bool {
+        switch self {
+        case .derived: return true
+        case .field(let f): return [.id, .seed, .lastStep, .duration, .parent].contains(f)
+        case .config: return false
+        }
+    }
+
     public var description: String {
         switch self {
         case .field(let f): return f.rawValue

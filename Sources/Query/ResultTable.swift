@@ -46,38 +46,42 @@ extension ResultTable {
     }
 
     private func csv() -> String {
-        var out = ""
-        func field(_ text: String) -> String {
-            guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\r" || $0 == "\n" }) else { return text }
-            return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-        }
-        out += columns.map(field).joined(separator: ",") + "\r\n"
-        for row in rows {
-            out += row.map { value -> String in
-                switch value {
-                case .null: return ""
-                case .integer(let i): return String(i)
-                case .real(let r): return r.isNaN ? "NaN" : r.isInfinite ? (r > 0 ? "Inf" : "-Inf") : exactNumber(r)
-                case .text(let s): return field(s)
-                case .blob(let b): return Data(b).base64EncodedString()
-                }
-            }.joined(separator: ",") + "\r\n"
-        }
+        var out = csvRow(columns.map { .text($0) })
+        for row in rows { out += csvRow(row) }
         return out
     }
 
     private func json() -> String {
         var out = "["
-        for (r, row) in rows.enumerated() {
-            out += r == 0 ? "\n  {" : ",\n  {"
-            for (c, value) in row.enumerated() {
-                out += (c == 0 ? "" : ", ") + jsonString(columns[c]) + ": " + jsonValue(value)
-            }
-            out += "}"
-        }
+        for (r, row) in rows.enumerated() { out += (r == 0 ? "\n  " : ",\n  ") + jsonObject(columns, row) }
         out += rows.isEmpty ? "]\n" : "\n]\n"
         return out
     }
+}
+
+/// One RFC 4180 record with its CRLF: fields with `,` `"` CR or LF quoted and `"` doubled;
+/// NULL as an empty field, NaN as `NaN`, blobs as base64.
+func csvRow(_ values: [DatabaseValue]) -> String {
+    func field(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\r" || $0 == "\n" || $0 == "\r\n" }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+    return values.map { value -> String in
+        switch value {
+        case .null: return ""
+        case .integer(let i): return String(i)
+        case .real(let r): return r.isNaN ? "NaN" : r.isInfinite ? (r > 0 ? "Inf" : "-Inf") : exactNumber(r)
+        case .text(let s): return field(s)
+        case .blob(let b): return Data(b).base64EncodedString()
+        }
+    }.joined(separator: ",") + "\r\n"
+}
+
+/// One JSON object with `columns` as keys in order.
+func jsonObject(_ columns: [String], _ values: [DatabaseValue]) -> String {
+    var out = "{"
+    for (c, value) in values.enumerated() { out += (c == 0 ? "" : ", ") + jsonString(columns[c]) + ": " + jsonValue(value) }
+    return out + "}"
 }
 
 /// `value` as a JSON literal: numbers as numbers (shortest round-trip digits), non-finite and

@@ -41,7 +41,8 @@ public struct RunDetails {
         for axis in run.axes { fields.append(("axis \(axis.path)", .text(axis.value))) }
         sections.append(("run", pairs(fields)))
 
-        let pid = try db.scalarInt("SELECT pid FROM runs WHERE id = ?", [.integer(id)])
+        // runs.pid arrived with schema version 2.
+        let pid = catalog.archive.schemaVersion >= 2 ? try db.scalarInt("SELECT pid FROM runs WHERE id = ?", [.integer(id)]) : nil
         sections.append(("provenance", pairs([
             ("code_version", .text(s.codeVersion)), ("host", .text(s.host)), ("pid", pid.map { .integer($0) } ?? .null),
             ("data_fingerprint", .text(s.dataFingerprint)),

@@ -30,7 +30,13 @@ public struct RunCondition {
         let path = String(text[..<start]).trimmingCharacters(in: .whitespaces)
         guard !path.isEmpty else { throw QueryError("--where '\(RunReference.display(text))': no name before '\(symbol)'") }
         let measure = try Measure.parse(path, in: catalog)
-        return RunCondition(measure: measure, op: op, value: String(text[end...]).trimmingCharacters(in: .whitespaces))
+        let value = String(text[end...]).trimmingCharacters(in: .whitespaces)
+        // Ordering a number against text would silently compare strings; say so instead.
+        let ordering: Set<Operator> = [.less, .lessOrEqual, .greater, .greaterOrEqual]
+        if ordering.contains(op), measure.isNumeric, Double(value) == nil {
+            throw QueryError("--where '\(RunReference.display(text))': \(measure) is a number; '\(RunReference.display(value))' is not")
+        }
+        return RunCondition(measure: measure, op: op, value: value)
     }
 
     /// SQL semantics for missing values: a run without the value matches no condition.
@@ -40,7 +46,11 @@ public struct RunCondition {
         if op == .glob {
             let glob = try reader.catalog.archive.database.prepare("SELECT ?1 GLOB ?2")
             glob.bind([.text(TableText.cellText(stored)), .text(value)])
-            return try glob.step() && glob.int64(at: 0) == 1
+            do {
+                return try glob.step() && glob.int64(at: 0) == 1
+            } catch let error as DatabaseError {
+                throw QueryError("--where \(measure)~…: \(error.message)")
+            }
         }
         let order: ComparisonResult
         if let left = try reader.number(measure, for: run), let right = Double(value) {
