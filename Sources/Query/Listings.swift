@@ -12,8 +12,13 @@ public enum Listings {
     ///
     ///     let table = try Listings.runs(reader, selection: RunSelection(sort: "final.test_mse"))
     public static func runs(_ reader: MetricReader, selection: RunSelection, keys: [String]? = nil) throws -> ResultTable {
-        let catalog = reader.catalog
         let (runs, used) = try selection.apply(reader)
+        return try table(of: runs, reader, keys: keys, extra: used)
+    }
+
+    /// The `runs` table of these runs, in this order.
+    static func table(of runs: [CatalogRun], _ reader: MetricReader, keys: [String]? = nil, extra used: [Measure] = []) throws -> ResultTable {
+        let catalog = reader.catalog
         var measures: [Measure] = [.field(.id), .field(.name), .field(.status), .field(.lastStep)]
         var axes: [String] = []
         for run in runs { for axis in run.axes.map(\.path) where !axes.contains(axis) { axes.append(axis) } }
