@@ -68,7 +68,7 @@ public struct PlotRequest {
                 }
             }
             let yLabel = yMeasures.count == 1 ? yMeasures[0].description : "value"
-            return (series, PlotOptions(title: title ?? "\(yMeasures.map(\.description).joined(separator: ", ")) by \(x) (mean ± 95% CI over seeds)",
+            return (series, PlotOptions(title: title ?? "\(yMeasures.map(\.description).joined(separator: ", ")) by \(x)",
                                         xLabel: x, yLabel: yLabel, logX: logX, logY: logY))
         }
     }

@@ -44,7 +44,7 @@ public struct ReportRequest {
         if !axes.isEmpty {
             let request = ComparisonRequest(runs: [], selection: RunSelection(sweep: sweep, conditions: selection?.conditions ?? []),
                                             by: axes, keys: headlineKeys(reader, ids))
-            headline.tables.append(Self.reportTable(try request.table(reader)))
+            headline.tables.append(Self.compactGroups(try request.table(reader), keys: request.keys))
         }
         sections.append(headline)
 
@@ -140,6 +140,25 @@ public struct ReportRequest {
             if seen.insert(point).inserted { first.append(run) } else { rest.append(run) }
         }
         return first + rest
+    }
+
+    /// The grouped comparison for people: a key's mean, sd and ci95 columns become one cell
+    /// `mean ± ci95`, so the table fits a page.
+    static func compactGroups(_ table: ResultTable, keys: [String]) -> ReportTable {
+        let keyColumns = Set(keys.flatMap { [$0, "\($0) sd", "\($0) ci95"] })
+        let leading = table.columns.indices.filter { !keyColumns.contains(table.columns[$0]) }
+        var header = leading.map { table.columns[$0] }
+        header += keys.map { "\($0) (mean ± 95% CI)" }
+        let rows = table.rows.map { row -> [String] in
+            var cells = leading.map { TableText.cellText(row[$0]) }
+            for key in keys {
+                guard let m = table.columns.firstIndex(of: key), let c = table.columns.firstIndex(of: "\(key) ci95") else { continue }
+                let mean = { if case .real(let x) = row[m] { return String(format: "%.4g", x) }; return TableText.cellText(row[m]) }()
+                if case .real(let ci) = row[c] { cells.append("\(mean) ± \(String(format: "%.2g", ci))") } else { cells.append(mean) }
+            }
+            return cells
+        }
+        return ReportTable(header: header, rows: rows, numericColumns: Set(leading.indices.filter { table.columns[leading[$0]] == "runs" }).union(leading.count..<header.count))
     }
 
     static func reportTable(_ table: ResultTable) -> ReportTable {

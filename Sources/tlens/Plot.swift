@@ -76,9 +76,14 @@ func writeStaged(_ text: String, to path: String) throws {
     let staged = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())")
     do {
         try Data(text.utf8).write(to: staged)
-        _ = try FileManager.default.replaceItemAt(url, withItemAt: staged)
     } catch {
         try? FileManager.default.removeItem(at: staged)
-        throw CLIError("\(path): cannot write (\((error as NSError).localizedDescription))")
+        throw CLIError("\(path): cannot write there (\(String(cString: strerror(errno))))")
+    }
+    // rename(2) replaces the destination atomically within one file system.
+    guard rename(staged.path, url.path) == 0 else {
+        let reason = String(cString: strerror(errno))
+        try? FileManager.default.removeItem(at: staged)
+        throw CLIError("\(path): cannot write (\(reason))")
     }
 }

@@ -89,12 +89,27 @@ final class BrowserRenderingTests: XCTestCase {
         let inked = image.count { !$0.isNear(background, tolerance: 8) }
         XCTAssertGreaterThan(Double(inked) / Double(width * height), 0.02, "page looks blank (background \(background))")
 
-        // Find the figures by their series colours: two columns, and within a column vertical
-        // bands of coloured rows separated by at least 40 rows without any.
         let colors = SVGPlot.palette.prefix(seriesPerFigure.max() ?? 0).map { PNGImage.Color(hex: $0) }
+        let ordered = image.figureCells(near: colors, minimumPixels: 300)
+        XCTAssertEqual(ordered.count, seriesPerFigure.count, "figures found at \(ordered.map { "rows \($0.rows) columns \($0.columns)" })")
+        for (figure, (cell, seriesCount)) in zip(ordered, seriesPerFigure).enumerated() {
+            for (index, color) in colors.prefix(seriesCount).enumerated() {
+                let n = image.count(near: color, rows: cell.rows, columns: cell.columns)
+                XCTAssertGreaterThan(n, 200, "figure \(figure + 1), series \(index + 1) (\(color)): only \(n) pixels of its colour")
+            }
+        }
+    }
+}
+
+extension PNGImage {
+    /// Where the report's figures are, found by their series colours: two columns of figures,
+    /// and within a column vertical bands of rows holding those colours separated by at least
+    /// 40 rows without any; bands with fewer than `minimumPixels` coloured pixels are noise.
+    /// In document order: by row (bands starting within 120 px of each other), then column.
+    func figureCells(near colors: [Color], minimumPixels: Int) -> [(rows: Range<Int>, columns: Range<Int>)] {
         var cells: [(rows: Range<Int>, columns: Range<Int>)] = []
         for columns in [0..<width / 2, width / 2..<width] {
-            let perRow = image.rowCounts(near: colors, columns: columns)
+            let perRow = rowCounts(near: colors, columns: columns)
             var bands: [(start: Int, end: Int, total: Int)] = []
             for (y, n) in perRow.enumerated() where n > 0 {
                 if let last = bands.last, y - last.end <= 40 {
@@ -103,9 +118,8 @@ final class BrowserRenderingTests: XCTestCase {
                     bands.append((y, y, n))
                 }
             }
-            cells += bands.filter { $0.total >= 300 }.map { ($0.start..<$0.end + 1, columns) }
+            cells += bands.filter { $0.total >= minimumPixels }.map { ($0.start..<$0.end + 1, columns) }
         }
-        // Document order: by row (bands starting within 120 px of each other), then column.
         cells.sort { $0.rows.lowerBound < $1.rows.lowerBound }
         var ordered: [(rows: Range<Int>, columns: Range<Int>)] = []
         var i = 0
@@ -117,12 +131,6 @@ final class BrowserRenderingTests: XCTestCase {
             ordered += group.sorted { $0.columns.lowerBound < $1.columns.lowerBound }
             i += group.count
         }
-        XCTAssertEqual(ordered.count, seriesPerFigure.count, "figures found at \(ordered.map { "rows \($0.rows) columns \($0.columns)" })")
-        for (figure, (cell, seriesCount)) in zip(ordered, seriesPerFigure).enumerated() {
-            for (index, color) in colors.prefix(seriesCount).enumerated() {
-                let n = image.count(near: color, rows: cell.rows, columns: cell.columns)
-                XCTAssertGreaterThan(n, 200, "figure \(figure + 1), series \(index + 1) (\(color)): only \(n) pixels of its colour")
-            }
-        }
+        return ordered
     }
 }
