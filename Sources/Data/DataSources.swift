@@ -1,3 +1,5 @@
+import Spelling
+
 /// One option a data source accepts, with its type, default and range, so configs can be
 /// validated (unknown names get the nearest valid one) and stored with every default resolved.
 public struct DataOption: Sendable {
@@ -153,7 +155,7 @@ extension DataFactory {
         guard let info = source(named: spec.source) else {
             let names = sources.map(\.name)
             var message = "unknown data source `\(spec.source)`"
-            if let near = nearest(spec.source, in: names) { message += "; did you mean `\(near)`?" }
+            if let near = nearestName(to: spec.source, in: names) { message += "; did you mean `\(near)`?" }
             throw DataError("data", message + " (sources: " + names.joined(separator: ", ") + ")")
         }
         var resolved = DataSpec(source: spec.source)
@@ -166,7 +168,7 @@ extension DataFactory {
             }
             guard let option = info.option(name) else {
                 var message = "unknown option `\(name)` for source \(info.name)"
-                if let near = nearest(name, in: info.options.map(\.name)) { message += "; did you mean `\(near)`?" }
+                if let near = nearestName(to: name, in: info.options.map(\.name)) { message += "; did you mean `\(near)`?" }
                 throw DataError(info.name, message)
             }
             resolved.options[name] = try coerce(value, to: option, source: info.name)
@@ -227,26 +229,5 @@ extension DataFactory {
 
     private static func formatBound(_ x: Double) -> String {
         x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x)
-    }
-
-    /// The candidate with the smallest edit distance, if it is close enough to be a likely typo.
-    static func nearest(_ word: String, in candidates: [String]) -> String? {
-        let best = candidates.map { ($0, editDistance(word, $0)) }.min { $0.1 < $1.1 }
-        guard let (name, distance) = best, distance <= max(2, name.count / 3) else { return nil }
-        return name
-    }
-
-    static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        if a.isEmpty { return b.count }
-        var previous = Array(0...b.count)
-        for i in 1...a.count {
-            var current = [i] + [Int](repeating: 0, count: b.count)
-            for j in stride(from: 1, through: b.count, by: 1) {
-                current[j] = Swift.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            previous = current
-        }
-        return previous[b.count]
     }
 }

@@ -197,23 +197,3 @@ func oneLine(_ value: Any) -> String {
 }
 
 func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
-
-/// Levenshtein distance, for "did you mean" suggestions on unknown keys and values.
-func editDistance(_ a: String, _ b: String) -> Int {
-    let a = Array(a), b = Array(b)
-    if a.isEmpty { return b.count }
-    if b.isEmpty { return a.count }
-    var previous = Array(0...b.count), current = [Int](repeating: 0, count: b.count + 1)
-    for i in 1...a.count {
-        current[0] = i
-        for j in 1...b.count {
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-        }
-        swap(&previous, &current)
-    }
-    return previous[b.count]
-}
-
-func nearest(_ name: String, in candidates: [String]) -> String? {
-    candidates.min { editDistance(name, $0) < editDistance(name, $1) }
-}

@@ -1,3 +1,5 @@
+import Spelling
+
 /// Reads one map of a config with typed, range-checked getters, recording every value it
 /// resolves (defaults included) so the stored config is complete, and rejecting keys nobody
 /// asked for with the nearest valid name.
@@ -120,7 +122,7 @@ final class SectionReader {
         }
         let value = try string(key, default: d) ?? d
         guard allowed.contains(value) else {
-            let hint = nearest(value, in: allowed).map { "; did you mean '\($0)'?" } ?? ""
+            let hint = nearestName(to: value, in: allowed).map { "; did you mean '\($0)'?" } ?? ""
             throw ConfigError("\(keyPath(key)): '\(value)' is not one of \(allowed.joined(separator: ", "))\(hint)")
         }
         return value
@@ -178,7 +180,7 @@ final class SectionReader {
     /// Rejects keys that no getter asked for.
     func finish() throws -> ConfigValue {
         for (key, _) in entries where !known.contains(key) {
-            let hint = nearest(key, in: known).map { "; did you mean '\(join(path, $0))'?" } ?? ""
+            let hint = nearestName(to: key, in: known).map { "; did you mean '\(join(path, $0))'?" } ?? ""
             throw ConfigError("\(keyPath(key)): unknown key\(hint)")
         }
         return .map(resolved)
