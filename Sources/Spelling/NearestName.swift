@@ -27,14 +27,16 @@ public func editDistance(_ a: String, _ b: String) -> Int {
 /// "Close" is an edit distance of at most max(2, n / 3), n the length of `name`: two slips are
 /// forgiven in any word (`lrr` → `lr`, `evry` → `every`), longer words and key paths a third of
 /// their length (`optimzer.lr` → `optimizer.lr`), and a word that shares almost nothing with
-/// every candidate (`foo` against `loss`) gets no suggestion rather than a misleading one. Ties
-/// go to the candidate listed first.
+/// every candidate (`foo` against `loss`) gets no suggestion rather than a misleading one. A
+/// candidate every one of whose characters would change (`^` → `+`, `x` → `lr`) is a rewrite,
+/// not a typo, and is not suggested either. Ties go to the candidate listed first.
 public func nearestName(to name: String, in candidates: [String]) -> String? {
     var best: (name: String, distance: Int)?
     for candidate in candidates {
         let d = editDistance(name, candidate)
         if d < (best?.distance ?? Int.max) { best = (candidate, d) }
     }
-    guard let best, best.distance <= max(2, name.count / 3) else { return nil }
+    guard let best, best.distance <= max(2, name.count / 3),
+          best.distance < max(name.count, best.name.count) else { return nil }
     return best.name
 }
