@@ -1,3 +1,4 @@
+import Data
 import Foundation
 import Yams
 
@@ -70,6 +71,23 @@ public struct ConfigError: Error, CustomStringConvertible, Equatable {
     /// refusal is one line on the terminal whatever the config held.
     public init(_ message: String) {
         description = message.contains(where: \.isNewline) ? String(message.map { $0.isNewline ? "⏎" : $0 }) : message
+    }
+}
+
+extension ConfigError {
+    /// A data error as a refusal of the config's `data:` section, its context said once: an
+    /// option's problem under the option's key path (`data.classes: class 11 is absent (…)`,
+    /// with the file when one is involved), a file's under the file (`/x/train.csv:7: …`), the
+    /// rest under `data:`. Data's own description would add a second prefix (`data: digits: …`).
+    init(_ error: DataError, source: String) {
+        let file = error.location == "data" || error.location == source ? nil
+            : error.location + (error.line.map { ":\($0)" } ?? "")
+        switch (error.option, file) {
+        case let (option?, file?): self.init("data.\(option): \(file): \(error.message)")
+        case let (option?, nil): self.init("data.\(option): \(error.message)")
+        case (nil, .some): self.init(error.description)
+        case (nil, nil): self.init("data: \(error.message)")
+        }
     }
 }
 
