@@ -141,7 +141,7 @@ extension SweepSpec {
         let text: String, source: String, directory: URL
         if case .string(let preset)? = value["preset"], entries.count == 1 {
             guard let t = Presets.text(named: preset) else {
-                throw ConfigError("base.preset: no preset '\(preset)'\(nearestName(to: preset, in: Presets.names).map { "; did you mean '\($0)'?" } ?? "")")
+                throw ConfigError("base.preset: " + Presets.refusal(preset, sweep: false))
             }
             text = t; source = "preset \(preset)"
             directory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)

@@ -92,7 +92,8 @@ enum TrainCommand {
             text = s; source = configPath
         } else {
             guard let preset, let s = Presets.text(named: preset) else {
-                throw CLIError("--preset \(preset ?? ""): no such preset; presets: \(Presets.names.joined(separator: ", "))")
+                let name = preset ?? ""
+                throw CLIError("--preset \(name): " + Presets.refusal(name, sweep: false))
             }
             text = s; source = "preset \(preset)"
         }
