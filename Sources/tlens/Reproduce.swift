@@ -22,7 +22,7 @@ struct Reproduce: ParsableCommand {
     @Argument(help: ArgumentHelp("The run's id.", valueName: "run"))
     var runID: Int64
 
-    @Option(name: .long, help: "Largest absolute difference accepted (default 0: bit-exact).")
+    @Option(name: .long, help: "Largest absolute difference accepted; 0 is bit-exact (NaN equals NaN).")
     var tolerance = 0.0
 
     @Option(name: .long, help: "Keep the copy in this database instead of a scratch one.")

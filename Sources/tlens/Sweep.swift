@@ -33,7 +33,7 @@ struct Sweep: ParsableCommand {
     @Option(name: .long, help: "A shipped sweep by name (see tlens presets).")
     var preset: String?
 
-    @Option(name: .long, help: "Worker processes (default 1).")
+    @Option(name: .long, help: "Worker processes.")
     var jobs = 1
 
     @Option(name: .long, help: "Print a stored sweep's progress from the database alone.")
