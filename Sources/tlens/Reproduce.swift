@@ -39,7 +39,7 @@ struct Reproduce: ParsableCommand {
 
     func run() throws {
         let path = database.path
-        guard FileManager.default.fileExists(atPath: path) else { throw CLIError("\(path): no such database") }
+        guard FileManager.default.fileExists(atPath: path) else { throw CLIError.noSuchDatabase(path) }
         let original = try Database(path: path, mode: .readOnly)
         guard let summary = try original.run(id: runID) else { throw CLIError("no run \(runID) in \(path)") }
         var params: [String: String] = [:]

@@ -59,7 +59,7 @@ struct Sweep: ParsableCommand {
 
     func run() throws {
         if let status {
-            guard FileManager.default.fileExists(atPath: database.path) else { throw CLIError("\(database.path): no such database") }
+            guard FileManager.default.fileExists(atPath: database.path) else { throw CLIError.noSuchDatabase(database.path) }
             let db = try Database(path: database.path, mode: .readOnly)
             guard let s = try db.sweepStatus(named: status) else {
                 let hint = try db.nearestSweepName(to: status).map { "; did you mean '\($0)'?" } ?? ""

@@ -141,6 +141,9 @@ final class CLIPolishTests: TemporaryDirectoryTestCase {
         try recorder.close()
         XCTAssertEqual(try refusal(["sweep", "--status", "lr-gird", "--db", db]), "Error: no sweep 'lr-gird' in \(db); did you mean 'lr-grid'?")
         XCTAssertEqual(try refusal(["sweep", "--status", "zzz", "--db", db]), "Error: no sweep 'zzz' in \(db)")
+        // A mistyped --db names the file beside it that was probably meant.
+        XCTAssertEqual(try refusal(["check", "--db", path("sweeps.sqlit")]), "Error: \(path("sweeps.sqlit")): no such database; did you mean \(db)?")
+        XCTAssertEqual(try refusal(["check", "--db", "elsewhere.sqlite"]), "Error: elsewhere.sqlite: no such database")
     }
 
     /// The closeness rule against an independent computation: edit distance by its recursive
