@@ -83,11 +83,15 @@ enum DatabaseFile {
 
     /// A refusal that says why SQLite could not open or read `path`, when the reason is the
     /// directory: SQLite itself says only "unable to open database file" (SQLITE_CANTOPEN) or
-    /// reports a read-only database; nil when the directory is not the cause.
+    /// reports a read-only database; nil when the directory is not the cause. (A read-only
+    /// connection meets it only with a write-ahead log to read: without one it opens the file
+    /// as immutable, `needsImmutableRead`.)
     static func explain(_ error: DatabaseError, path: String, mode: Database.OpenMode) -> DatabaseError? {
         let code = error.resultCode
         guard code == .SQLITE_CANTOPEN || code == .SQLITE_READONLY || code == .SQLITE_IOERR,
               let why = whyNotWritable(folder: folder(of: path)) else { return nil }
+        var wal = stat()
+        if mode == .readOnly && (stat(path + "-wal", &wal) != 0 || wal.st_size == 0) { return nil }
         let file = (path as NSString).lastPathComponent
         let message = mode == .readOnly
             ? "cannot read: \(why), and the database's write-ahead log \(file)-wal can only be read with a \(file)-shm file beside it, which SQLite cannot create there (copy the database and its -wal to a writable directory)"
