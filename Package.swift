@@ -25,20 +25,22 @@ let package = Package(
         .executableTarget(name: "EmbedResourcesTool", swiftSettings: v5),
         .plugin(name: "EmbedResources", capability: .buildTool(), dependencies: ["EmbedResourcesTool"]),
 
-        .target(name: "Store", dependencies: ["CSQLite", "CVecSQL"], swiftSettings: v5, plugins: ["EmbedResources"]),
+        // "Did you mean …?": one closeness rule for every name tlens rejects (no dependencies).
+        .target(name: "Spelling", swiftSettings: v5),
+        .target(name: "Store", dependencies: ["CSQLite", "CVecSQL", "Spelling"], swiftSettings: v5, plugins: ["EmbedResources"]),
         .target(name: "Linalg", dependencies: ["CDNNL"], swiftSettings: v5),
         .target(name: "Learning", dependencies: ["Linalg"], swiftSettings: v5),
         .target(name: "Nets", dependencies: ["Linalg", "Learning"], swiftSettings: v5),
-        .target(name: "Data", dependencies: ["Linalg", "CZlib"], swiftSettings: v5, plugins: ["EmbedResources"]),
+        .target(name: "Data", dependencies: ["Linalg", "CZlib", "Spelling"], swiftSettings: v5, plugins: ["EmbedResources"]),
         .target(name: "Lens", dependencies: ["Learning", "Nets", "Linalg", "Data"], swiftSettings: v5),
         // Derived metrics, comparisons, named queries, saved analyses, plots and reports: reads
         // what Store wrote; never trains (docs/query.md).
-        .target(name: "Query", dependencies: ["Store"], swiftSettings: v5, plugins: ["EmbedResources"]),
-        .target(name: "Runner", dependencies: ["Learning", "Lens", "Nets", "Data", "Store", .product(name: "Yams", package: "Yams")], swiftSettings: v5, plugins: ["EmbedResources"]),
+        .target(name: "Query", dependencies: ["Store", "Spelling"], swiftSettings: v5, plugins: ["EmbedResources"]),
+        .target(name: "Runner", dependencies: ["Learning", "Lens", "Nets", "Data", "Store", "Spelling", .product(name: "Yams", package: "Yams")], swiftSettings: v5, plugins: ["EmbedResources"]),
         // A recording process the Store tests SIGKILL and run two at a time on one file.
         .executableTarget(name: "StoreChild", dependencies: ["Store"], swiftSettings: v5),
         .executableTarget(name: "tlens", dependencies: [
-            "Runner", "Query", "Store", "Linalg", "Learning", "Nets", "Lens",
+            "Runner", "Query", "Store", "Linalg", "Learning", "Nets", "Lens", "Spelling",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
 
@@ -48,6 +50,6 @@ let package = Package(
         .testTarget(name: "DataTests", dependencies: ["Data", "Linalg"], swiftSettings: v5),
         .testTarget(name: "LensTests", dependencies: ["Learning", "Lens", "Nets", "Linalg", "Data", "Runner", "Store"], swiftSettings: v5),
         .testTarget(name: "QueryTests", dependencies: ["Query", "Store", "CZlib"], swiftSettings: v5),
-        .testTarget(name: "CLITests", dependencies: ["Store", "tlens"], swiftSettings: v5),
+        .testTarget(name: "CLITests", dependencies: ["Store", "Spelling", "tlens"], swiftSettings: v5),
     ]
 )

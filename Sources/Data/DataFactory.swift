@@ -54,7 +54,7 @@ public enum DataFactory {
                 raw = .pool(train, testFraction: o.double("test_fraction"))
             }
         default:
-            throw DataError("data", "unknown data source `\(name)`")
+            throw DataError("data", option: "source", "unknown source `\(name)`")
         }
 
         let classes = o.optionalInts("classes")
@@ -71,8 +71,8 @@ public enum DataFactory {
                 split.test = try split.test.selectingClasses(classes, location: location)
             }
             if subsample {
-                if let n = o.optionalInt("n_train") { split.train = try split.train.subsample(n, seed: seed, what: "training examples") }
-                if let n = o.optionalInt("n_test") { split.test = try split.test.subsample(n, seed: seed &+ 1, what: "test examples") }
+                if let n = o.optionalInt("n_train") { split.train = try split.train.subsample(n, seed: seed, what: "training examples", option: "n_train") }
+                if let n = o.optionalInt("n_test") { split.test = try split.test.subsample(n, seed: seed &+ 1, what: "test examples", option: "n_test") }
             }
         }
         split.train.name = name; split.test.name = name
@@ -97,13 +97,13 @@ public enum DataFactory {
     private static func csv(_ o: ResolvedOptions, name: String) throws -> Raw {
         let delimiter = o.string("delimiter")
         guard delimiter.count == 1, let sep = delimiter.first else {
-            throw DataError(name, "option `delimiter` must be one character, got \"\(delimiter)\"")
+            throw DataError(name, option: "delimiter", "must be one character, got \"\(delimiter)\"")
         }
         let targets: [String]
         switch (o.optionalString("target_column"), o.optionalStrings("target_columns")) {
         case let (column?, nil): targets = [column]
         case let (nil, columns?) where !columns.isEmpty: targets = columns
-        case (nil, _): throw DataError(name, "missing option `target_column` (or `target_columns`): which column holds the target")
+        case (nil, _): throw DataError(name, option: "target_column", "missing; name the column that holds the target (or give `target_columns`)")
         default: throw DataError(name, "give `target_column` or `target_columns`, not both")
         }
         let classification = o.string("task") == "classification"

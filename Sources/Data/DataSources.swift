@@ -1,3 +1,5 @@
+import Spelling
+
 /// One option a data source accepts, with its type, default and range, so configs can be
 /// validated (unknown names get the nearest valid one) and stored with every default resolved.
 public struct DataOption: Sendable {
@@ -152,9 +154,9 @@ extension DataFactory {
     public static func resolve(_ spec: DataSpec) throws -> DataSpec {
         guard let info = source(named: spec.source) else {
             let names = sources.map(\.name)
-            var message = "unknown data source `\(spec.source)`"
-            if let near = nearest(spec.source, in: names) { message += "; did you mean `\(near)`?" }
-            throw DataError("data", message + " (sources: " + names.joined(separator: ", ") + ")")
+            var message = "unknown source `\(spec.source)`"
+            if let near = nearestName(to: spec.source, in: names) { message += "; did you mean `\(near)`?" }
+            throw DataError("data", option: "source", message + " (sources: " + names.joined(separator: ", ") + ")")
         }
         var resolved = DataSpec(source: spec.source)
         for (name, value) in spec.options.sorted(by: { $0.key < $1.key }) {
@@ -165,21 +167,21 @@ extension DataFactory {
                 continue
             }
             guard let option = info.option(name) else {
-                var message = "unknown option `\(name)` for source \(info.name)"
-                if let near = nearest(name, in: info.options.map(\.name)) { message += "; did you mean `\(near)`?" }
-                throw DataError(info.name, message)
+                var message = "unknown option for source \(info.name)"
+                if let near = nearestName(to: name, in: info.options.map(\.name)) { message += "; did you mean `\(near)`?" }
+                throw DataError(info.name, option: name, message)
             }
             resolved.options[name] = try coerce(value, to: option, source: info.name)
         }
         for option in info.options where resolved.options[option.name] == nil {
             if let d = option.defaultValue { resolved.options[option.name] = d }
-            else if option.required { throw DataError(info.name, "missing required option `\(option.name)` (\(option.help))") }
+            else if option.required { throw DataError(info.name, option: option.name, "missing; source \(info.name) needs it (\(option.help))") }
         }
         return resolved
     }
 
     static func coerce(_ value: DataValue, to option: DataOption, source: String) throws -> DataValue {
-        func bad(_ why: String) -> DataError { DataError(source, "option `\(option.name)` \(why), got \(value)") }
+        func bad(_ why: String) -> DataError { DataError(source, option: option.name, "\(why), got \(value)") }
         func number(_ v: DataValue) -> Double? {
             switch v { case .int(let i): return Double(i); case .double(let d): return d; default: return nil }
         }
@@ -198,7 +200,10 @@ extension DataFactory {
             if case .string(let s) = value, let choices = option.choices, choices.contains(s) { return value }
             guard case .bool = value else {
                 let extra = option.choices ?? []
-                throw bad(extra.isEmpty ? "must be true or false" : "must be true, false or " + extra.joined(separator: ", "))
+                let why = extra.isEmpty ? "must be true or false" : "must be true, false or " + extra.joined(separator: ", ")
+                var hint = ""
+                if case .string(let s) = value, let near = nearestName(to: s, in: ["true", "false"] + extra) { hint = "; did you mean `\(near)`?" }
+                throw DataError(source, option: option.name, "\(why), got \(value)\(hint)")
             }
             return value
         case .int:
@@ -210,7 +215,8 @@ extension DataFactory {
         case .string:
             guard case .string(let s) = value else { throw bad("must be a string") }
             if let choices = option.choices, !choices.contains(s) {
-                throw bad("must be one of " + choices.joined(separator: ", "))
+                let hint = nearestName(to: s, in: choices).map { "; did you mean `\($0)`?" } ?? ""
+                throw DataError(source, option: option.name, "must be one of \(choices.joined(separator: ", ")), got \(s)\(hint)")
             }
             return value
         case .ints:
@@ -227,26 +233,5 @@ extension DataFactory {
 
     private static func formatBound(_ x: Double) -> String {
         x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x)
-    }
-
-    /// The candidate with the smallest edit distance, if it is close enough to be a likely typo.
-    static func nearest(_ word: String, in candidates: [String]) -> String? {
-        let best = candidates.map { ($0, editDistance(word, $0)) }.min { $0.1 < $1.1 }
-        guard let (name, distance) = best, distance <= max(2, name.count / 3) else { return nil }
-        return name
-    }
-
-    static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        if a.isEmpty { return b.count }
-        var previous = Array(0...b.count)
-        for i in 1...a.count {
-            var current = [i] + [Int](repeating: 0, count: b.count)
-            for j in stride(from: 1, through: b.count, by: 1) {
-                current[j] = Swift.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            previous = current
-        }
-        return previous[b.count]
     }
 }

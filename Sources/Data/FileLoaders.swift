@@ -1,4 +1,5 @@
 import Foundation
+import Spelling
 
 /// Whole-file reads with errors that name the file.
 enum DataFile {
@@ -110,7 +111,7 @@ struct CSVTable {
     func columnIndex(_ name: String, location: String) throws -> Int {
         if let j = header.firstIndex(of: name) { return j }
         var message = "no column named \"\(name)\" in the header"
-        if let near = DataFactory.nearest(name, in: header) { message += "; did you mean \"\(near)\"?" }
+        if let near = nearestName(to: name, in: header) { message += "; did you mean \"\(near)\"?" }
         throw DataError(location, line: 1, message)
     }
 

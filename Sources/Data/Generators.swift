@@ -38,7 +38,7 @@ public enum Generators {
     public static func modularPairs(p: Int, op: ModularOperation) throws -> Dataset {
         if op == .divide {
             guard p >= 2, (2..<p).allSatisfy({ d in d * d > p || p % d != 0 }) else {
-                throw DataError("modular", "division needs a prime modulus p, got \(p)")
+                throw DataError("modular", option: "p", "division needs a prime modulus, got \(p)")
             }
         }
         func power(_ base: Int, _ e: Int) -> Int {

@@ -9,18 +9,18 @@ extension Dataset {
     public func selectingClasses(_ classes: [Int], location: String? = nil) throws -> Dataset {
         let location = location ?? name
         guard let labels, classCount != nil else {
-            throw DataError(location, "`classes` needs a classification source; this data has no labels")
+            throw DataError(location, option: "classes", "needs a classification source; this data has no labels")
         }
-        guard !classes.isEmpty else { throw DataError(location, "`classes` is empty") }
+        guard !classes.isEmpty else { throw DataError(location, option: "classes", "is empty") }
         var newLabel = [Int: Int]()
         for (i, c) in classes.enumerated() {
-            if newLabel[c] != nil { throw DataError(location, "class \(c) is listed twice in `classes`") }
+            if newLabel[c] != nil { throw DataError(location, option: "classes", "class \(c) is listed twice") }
             newLabel[c] = i
         }
         let present = Set(labels)
         for c in classes where !present.contains(c) {
             let have = present.sorted().map(String.init).joined(separator: ", ")
-            throw DataError(location, "class \(c) requested in `classes` is absent (classes present: \(have))")
+            throw DataError(location, option: "classes", "class \(c) is absent (classes present: \(have))")
         }
         let keep = labels.indices.filter { newLabel[labels[$0]] != nil }
         var out = subset(keep)
@@ -34,7 +34,7 @@ extension Dataset {
     /// label 1 → +1; index: the class index as a float).
     public func encodingTargets(_ encoding: TargetEncoding) throws -> Dataset {
         guard let labels, let k = classCount else {
-            throw DataError(name, "target encoding \(encoding.rawValue) needs class labels")
+            throw DataError(name, option: "target", "\(encoding.rawValue) needs class labels")
         }
         var out = self
         switch encoding {
@@ -44,7 +44,7 @@ extension Dataset {
             for (i, l) in labels.enumerated() { out.targets[i * k + l] = 1 }
         case .pm1:
             guard k == 2 else {
-                throw DataError(name, "target pm1 needs exactly 2 classes, this data has \(k) (choose two with `classes`)")
+                throw DataError(name, option: "target", "pm1 needs exactly 2 classes, this data has \(k) (choose two with `classes`)")
             }
             out.targetDimension = 1
             out.targets = labels.map { $0 == 1 ? 1 : -1 }
@@ -59,11 +59,11 @@ extension Dataset {
     /// label drawn uniformly from the *other* classes. Returns the noisy data and the indices
     /// changed (ascending). Targets are left as they were: re-encode afterwards.
     public func withLabelNoise(fraction: Double, seed: UInt64) throws -> (dataset: Dataset, noisy: [Int]) {
-        guard let labels, let k = classCount else { throw DataError(name, "label_noise needs class labels") }
-        guard (0...1).contains(fraction) else { throw DataError(name, "label_noise must be in 0…1, got \(fraction)") }
+        guard let labels, let k = classCount else { throw DataError(name, option: "label_noise", "needs class labels") }
+        guard (0...1).contains(fraction) else { throw DataError(name, option: "label_noise", "must be in 0…1, got \(fraction)") }
         let m = Int((fraction * Double(count)).rounded())
         if m == 0 { return (self, []) }
-        guard k >= 2 else { throw DataError(name, "label_noise needs at least 2 classes") }
+        guard k >= 2 else { throw DataError(name, option: "label_noise", "needs at least 2 classes") }
         var rng = RandomSource(seed: seed, stream: .labelNoise)
         let chosen = Array(rng.permutation(count).prefix(m)).sorted()
         var noisy = labels
@@ -77,8 +77,9 @@ extension Dataset {
     }
 
     /// A seeded subsample of `n` examples (stream `.split`), kept in their original order.
-    public func subsample(_ n: Int, seed: UInt64, what: String = "examples") throws -> Dataset {
-        guard n <= count else { throw DataError(name, "asked for \(n) \(what) but only \(count) are available") }
+    /// `option`: the data option that asked for `n`, named when there are too few.
+    public func subsample(_ n: Int, seed: UInt64, what: String = "examples", option: String? = nil) throws -> Dataset {
+        guard n <= count else { throw DataError(name, option: option, "asked for \(n) \(what) but only \(count) are available") }
         if n == count { return self }
         var rng = RandomSource(seed: seed, stream: .split)
         return subset(Array(rng.permutation(count).prefix(n)).sorted())
@@ -89,12 +90,12 @@ extension Dataset {
     /// `trainCount` never changes the test set. Both parts keep the pool's order.
     public func split(testCount: Int, trainCount: Int? = nil, seed: UInt64) throws -> DataSplit {
         guard testCount <= count else {
-            throw DataError(name, "n_test \(testCount) exceeds the \(count) examples available")
+            throw DataError(name, option: "n_test", "\(testCount) exceeds the \(count) examples available")
         }
         let available = count - testCount
         let nTrain = trainCount ?? available
         guard nTrain <= available else {
-            throw DataError(name, "n_train \(nTrain) exceeds the \(available) examples left after \(testCount) test examples (of \(count))")
+            throw DataError(name, option: "n_train", "\(nTrain) exceeds the \(available) examples left after \(testCount) test examples (of \(count))")
         }
         var rng = RandomSource(seed: seed, stream: .split)
         let p = rng.permutation(count)

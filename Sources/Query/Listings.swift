@@ -1,4 +1,5 @@
 import Foundation
+import Spelling
 import Store
 
 /// The tables behind `tlens runs` and `tlens metrics`.

@@ -1,4 +1,5 @@
 import Foundation
+import Spelling
 import Store
 
 /// Anything a query command can show, filter on, sort by, group by or plot for one run: a run

@@ -1,4 +1,5 @@
 import Foundation
+import Spelling
 import Store
 
 /// What `tlens plot` draws, gathered from the store into `PlotSeries` for `SVGPlot`:

@@ -1,4 +1,5 @@
 import Foundation
+import Spelling
 import Store
 
 /// One stored run as the query commands see it: its row, flattened config and sweep axes.

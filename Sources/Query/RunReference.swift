@@ -1,4 +1,5 @@
 import Foundation
+import Spelling
 import Store
 
 /// How a user names a run on the command line: its id (`7`), its uuid or a unique prefix of it

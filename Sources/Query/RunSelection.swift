@@ -1,4 +1,5 @@
 import Foundation
+import Spelling
 import Store
 
 /// One `--where path OP value` condition. The value is compared in Swift or bound as an SQL

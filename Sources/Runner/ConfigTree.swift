@@ -1,3 +1,4 @@
+import Data
 import Foundation
 import Yams
 
@@ -70,6 +71,23 @@ public struct ConfigError: Error, CustomStringConvertible, Equatable {
     /// refusal is one line on the terminal whatever the config held.
     public init(_ message: String) {
         description = message.contains(where: \.isNewline) ? String(message.map { $0.isNewline ? "⏎" : $0 }) : message
+    }
+}
+
+extension ConfigError {
+    /// A data error as a refusal of the config's `data:` section, its context said once: an
+    /// option's problem under the option's key path (`data.classes: class 11 is absent (…)`,
+    /// with the file when one is involved), a file's under the file (`/x/train.csv:7: …`), the
+    /// rest under `data:`. Data's own description would add a second prefix (`data: digits: …`).
+    init(_ error: DataError, source: String) {
+        let file = error.location == "data" || error.location == source ? nil
+            : error.location + (error.line.map { ":\($0)" } ?? "")
+        switch (error.option, file) {
+        case let (option?, file?): self.init("data.\(option): \(file): \(error.message)")
+        case let (option?, nil): self.init("data.\(option): \(error.message)")
+        case (nil, .some): self.init(error.description)
+        case (nil, nil): self.init("data: \(error.message)")
+        }
     }
 }
 
@@ -197,23 +215,3 @@ func oneLine(_ value: Any) -> String {
 }
 
 func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
-
-/// Levenshtein distance, for "did you mean" suggestions on unknown keys and values.
-func editDistance(_ a: String, _ b: String) -> Int {
-    let a = Array(a), b = Array(b)
-    if a.isEmpty { return b.count }
-    if b.isEmpty { return a.count }
-    var previous = Array(0...b.count), current = [Int](repeating: 0, count: b.count + 1)
-    for i in 1...a.count {
-        current[0] = i
-        for j in 1...b.count {
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-        }
-        swap(&previous, &current)
-    }
-    return previous[b.count]
-}
-
-func nearest(_ name: String, in candidates: [String]) -> String? {
-    candidates.min { editDistance(name, $0) < editDistance(name, $1) }
-}

@@ -21,7 +21,7 @@ public final class PreparedRun {
         do {
             split = try DataFactory.load(config.data, seed: config.seed)
         } catch let error as DataError {
-            throw ConfigError("data: \(error)")
+            throw ConfigError(error, source: config.data.source)
         }
         let n = split.train.count, c = split.train.targetDimension, testCount = split.test.count
         guard n > 0 else { throw ConfigError("data: the training set is empty") }

@@ -1,3 +1,5 @@
+import Spelling
+
 /// The configs shipped in examples/, embedded at build time so presets work from any directory.
 /// Files named `sweep-*.yaml` are sweep specs (`tlens sweep --preset`); the others are training
 /// configs (`tlens train --preset`).
@@ -13,6 +15,23 @@ public enum Presets {
     public static func sweepText(named name: String) -> String? {
         guard sweepNames.contains(name) else { return nil }
         return EmbeddedSQL.examples.first { $0.name == name }?.text
+    }
+
+    /// Why `name` is not a shipped config (`sweep: false`) or sweep (`sweep: true`), in one
+    /// clause: the command that takes it when it is the other kind, else the nearest name
+    /// (Spelling's closeness rule) and the list.
+    ///
+    ///     Presets.refusal("digits-3v", sweep: false)
+    ///     // "no shipped config 'digits-3v'; did you mean 'digits-3v5'? (configs: digits-3v5, …)"
+    ///     Presets.refusal("sweep-lr", sweep: false)
+    ///     // "'sweep-lr' is a sweep: run it with tlens sweep --preset sweep-lr"
+    public static func refusal(_ name: String, sweep: Bool) -> String {
+        let (what, known, other) = sweep ? ("sweep", sweepNames, names) : ("config", names, sweepNames)
+        if other.contains(name) {
+            return "'\(name)' is a \(sweep ? "training config" : "sweep"): run it with tlens \(sweep ? "train" : "sweep") --preset \(name)"
+        }
+        let hint = nearestName(to: name, in: known).map { "; did you mean '\($0)'?" } ?? ""
+        return "no shipped \(what) '\(name)'\(hint) (\(what)s: \(known.joined(separator: ", ")))"
     }
 
     /// The first line of a shipped file's leading comment, for `tlens presets`.

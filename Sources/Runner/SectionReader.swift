@@ -1,3 +1,5 @@
+import Spelling
+
 /// Reads one map of a config with typed, range-checked getters, recording every value it
 /// resolves (defaults included) so the stored config is complete, and rejecting keys nobody
 /// asked for with the nearest valid name.
@@ -5,6 +7,9 @@ final class SectionReader {
     let path: String
     private let entries: [(String, ConfigValue)]
     private var known: [String] = []
+    /// The sections this reader opened, so an unknown key can be matched against every key
+    /// path below it, not only against the keys of its own level.
+    private var children: [(String, SectionReader)] = []
     private(set) var resolved: [(String, ConfigValue)] = []
 
     init(_ value: ConfigValue?, path: String) throws {
@@ -120,7 +125,7 @@ final class SectionReader {
         }
         let value = try string(key, default: d) ?? d
         guard allowed.contains(value) else {
-            let hint = nearest(value, in: allowed).map { "; did you mean '\($0)'?" } ?? ""
+            let hint = nearestName(to: value, in: allowed).map { "; did you mean '\($0)'?" } ?? ""
             throw ConfigError("\(keyPath(key)): '\(value)' is not one of \(allowed.joined(separator: ", "))\(hint)")
         }
         return value
@@ -167,7 +172,18 @@ final class SectionReader {
     }
 
     func section(_ key: String) throws -> SectionReader {
-        try SectionReader(raw(key), path: keyPath(key))
+        let child = try SectionReader(raw(key), path: keyPath(key))
+        children.append((key, child))
+        return child
+    }
+
+    /// Every key path asked for at this level and in the sections opened from it, relative to
+    /// this reader (`steps`, `optimizer`, `optimizer.lr`, …), each once, this level's first.
+    var knownPaths: [String] {
+        var paths: [String] = []
+        for key in known where !paths.contains(key) { paths.append(key) }
+        for (key, child) in children { paths += child.knownPaths.map { join(key, $0) }.filter { !paths.contains($0) } }
+        return paths
     }
 
     func record(_ key: String, _ value: ConfigValue) {
@@ -175,13 +191,29 @@ final class SectionReader {
         resolved.append((key, value))
     }
 
-    /// Rejects keys that no getter asked for.
+    /// Rejects keys that no getter asked for, suggesting the nearest valid key path (Spelling's
+    /// closeness rule). What was written is matched as a path: `--set foo.bar=1` arrives as
+    /// `foo: {bar: 1}` and is compared as `foo.bar` with every path below this level, so
+    /// `optimzer.lr` finds `optimizer.lr` and `foo.bar` finds nothing rather than `loss`; with
+    /// nothing close, the error lists this level's keys instead.
     func finish() throws -> ConfigValue {
-        for (key, _) in entries where !known.contains(key) {
-            let hint = nearest(key, in: known).map { "; did you mean '\(join(path, $0))'?" } ?? ""
-            throw ConfigError("\(keyPath(key)): unknown key\(hint)")
+        for (key, value) in entries where !known.contains(key) {
+            let written = key + Self.singlePath(below: value)
+            let error = written == key ? "\(keyPath(key)): unknown key" : "\(join(path, written)): unknown key '\(key)'"
+            if let near = nearestName(to: written, in: knownPaths) {
+                throw ConfigError("\(error); did you mean '\(join(path, near))'?")
+            }
+            var keys: [String] = []
+            for k in known where !keys.contains(k) { keys.append(k) }
+            throw ConfigError("\(error); \(path.isEmpty ? "top-level keys" : "keys of \(path)"): \(keys.joined(separator: ", "))")
         }
         return .map(resolved)
+    }
+
+    /// `.bar.baz` for `{bar: {baz: 1}}` (a chain of one-key maps, as `--set` builds), else "".
+    private static func singlePath(below value: ConfigValue) -> String {
+        guard case .map(let entries) = value, entries.count == 1 else { return "" }
+        return "." + entries[0].0 + singlePath(below: entries[0].1)
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Linalg
+import Spelling
 
 /// A sweep: a base config, overrides, and axes whose combinations are runs (README, "Sweeps").
 ///
@@ -45,7 +46,7 @@ extension SweepSpec {
         let tree = try ConfigParser.parse(text, source: source)
         guard case .map(let entries) = tree else { throw ConfigError("\(source): a sweep spec is a map (name, base, grid, …)") }
         for (key, _) in entries where !keys.contains(key) {
-            throw ConfigError("\(key): unknown key\(nearest(key, in: keys).map { "; did you mean '\($0)'?" } ?? "")")
+            throw ConfigError("\(key): unknown key\(nearestName(to: key, in: keys).map { "; did you mean '\($0)'?" } ?? "")")
         }
         guard case .string(let name)? = tree["name"], !name.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw ConfigError("name: missing; every sweep has a name, unique in its database")
@@ -140,7 +141,7 @@ extension SweepSpec {
         let text: String, source: String, directory: URL
         if case .string(let preset)? = value["preset"], entries.count == 1 {
             guard let t = Presets.text(named: preset) else {
-                throw ConfigError("base.preset: no preset '\(preset)'\(nearest(preset, in: Presets.names).map { "; did you mean '\($0)'?" } ?? "")")
+                throw ConfigError("base.preset: " + Presets.refusal(preset, sweep: false))
             }
             text = t; source = "preset \(preset)"
             directory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
@@ -169,7 +170,7 @@ extension SweepSpec {
     static func randomDraws(_ value: ConfigValue) throws -> [[(String, ConfigValue)]] {
         guard case .map(let entries) = value else { throw ConfigError("random: expected {count, seed, axes}") }
         for (key, _) in entries where !["count", "seed", "axes"].contains(key) {
-            throw ConfigError("random.\(key): unknown key\(nearest(key, in: ["count", "seed", "axes"]).map { "; did you mean 'random.\($0)'?" } ?? "")")
+            throw ConfigError("random.\(key): unknown key\(nearestName(to: key, in: ["count", "seed", "axes"]).map { "; did you mean 'random.\($0)'?" } ?? "")")
         }
         guard case .int(let count)? = value["count"], count >= 1 else { throw ConfigError("random.count: expected a whole number ≥ 1") }
         var seed: UInt64 = 0
@@ -204,7 +205,7 @@ extension SweepSpec {
                 guard case .list(let items)? = spec["choice"], !items.isEmpty else { throw ConfigError("random.axes.\(path).choice: expected a non-empty list") }
                 distributions.append((path, { items[$0.below(items.count)] }))
             default:
-                throw ConfigError("random.axes.\(path).\(kind): unknown distribution\(nearest(kind, in: ["log_uniform", "uniform", "choice"]).map { "; did you mean '\($0)'?" } ?? "")")
+                throw ConfigError("random.axes.\(path).\(kind): unknown distribution\(nearestName(to: kind, in: ["log_uniform", "uniform", "choice"]).map { "; did you mean '\($0)'?" } ?? "")")
             }
         }
         return (0..<count).map { _ in distributions.map { ($0.0, $0.1(&rng)) } }

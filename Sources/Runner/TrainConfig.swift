@@ -163,7 +163,7 @@ public struct TrainConfig {
         do {
             dataSpec = try DataFactory.resolve(DataSpec(source: source, options: options))
         } catch let error as DataError {
-            throw ConfigError("data: \(error)")
+            throw ConfigError(error, source: source)
         }
         var resolvedData: [(String, ConfigValue)] = [("source", .string(source))]
         for key in dataSpec.options.keys.sorted() { resolvedData.append((key, configValue(dataSpec.options[key]!))) }

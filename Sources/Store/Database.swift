@@ -50,13 +50,22 @@ public final class Database {
         case .readWrite: flags |= SQLITE_OPEN_READWRITE
         case .create: flags |= SQLITE_OPEN_READWRITE | (exists ? 0 : SQLITE_OPEN_CREATE)
         }
+        // A read-only folder (a read-only mount, an archive): SQLite cannot create the -shm it
+        // needs to read a WAL database there; with no write-ahead log to read, the file alone is
+        // the database and is opened as immutable.
+        var name = path
+        if mode == .readOnly && exists && DatabaseFile.needsImmutableRead(path: path) {
+            let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+            name = "file:" + (absolute.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? absolute) + "?immutable=1"
+            flags |= SQLITE_OPEN_URI
+        }
         var db: OpaquePointer?
-        let code = sqlite3_open_v2(path, &db, flags, nil)
+        let code = sqlite3_open_v2(name, &db, flags, nil)
         guard code == SQLITE_OK, let db else {
             let error = DatabaseError.from(db, code: code, path: path)
             sqlite3_close_v2(db)
-            throw DatabaseError(code: error.extendedResultCode,
-                                message: "cannot open database: \(error.message)", path: path)
+            throw DatabaseFile.explain(error, path: path, mode: mode)
+                ?? DatabaseError(code: error.extendedResultCode, message: "cannot open database: \(error.message)", path: path)
         }
         handle = db
         sqlite3_extended_result_codes(db, 1)
@@ -74,8 +83,8 @@ public final class Database {
             _ = try scalarInt("PRAGMA schema_version")
             _ = try scalarInt("SELECT count(*) FROM sqlite_schema")
         } catch let error as DatabaseError {
-            throw DatabaseError(code: error.extendedResultCode,
-                                message: "not a usable SQLite database: \(error.message)", path: path)
+            throw DatabaseFile.explain(error, path: path, mode: mode)
+                ?? DatabaseError(code: error.extendedResultCode, message: "not a usable SQLite database: \(error.message)", path: path)
         }
         try execute("PRAGMA trusted_schema = OFF")
         try execute("PRAGMA foreign_keys = ON")

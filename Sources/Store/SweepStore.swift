@@ -1,4 +1,5 @@
 import Foundation
+import Spelling
 
 /// A point of a sweep that a worker now holds.
 public struct ClaimedSweepPoint {
@@ -116,6 +117,17 @@ extension Database {
 
     public func sweepID(named name: String) throws -> Int64? {
         try scalarInt("SELECT id FROM sweeps WHERE name = ?", [.text(name)])
+    }
+
+    /// The stored sweep whose name is nearest to `name` (Spelling's closeness rule), for a
+    /// "did you mean" when `name` matched none.
+    ///
+    ///     try db.nearestSweepName(to: "swep-lr")   // "sweep-lr"
+    public func nearestSweepName(to name: String) throws -> String? {
+        let select = try prepare("SELECT name FROM sweeps ORDER BY id")
+        var names: [String] = []
+        while try select.step() { names.append(select.string(at: 0) ?? "") }
+        return nearestName(to: name, in: names)
     }
 
     /// Counts of the sweep's points by where their runs stand.

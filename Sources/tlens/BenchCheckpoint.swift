@@ -13,11 +13,12 @@ struct BenchCheckpoint: ParsableCommand {
         database, that time as a share of the 50 steps between checkpoints of a 1,000-step run \
         (the default checkpoint.every), and a resume: reading the newest checkpoint, building \
         learner and lens, importing both blobs (checked to restore the same state).
+
         Build with `swift build -c release` first.
         """)
 
-    @Option(name: .long, help: "table or json (one JSON object).")
-    var format: OutputFormat = .table
+    @Option(name: .long, help: "table, or json (one object).")
+    var format: BenchFormat = .table
 
     func run() throws {
         let r = try CheckpointBenchmark.run()
@@ -31,7 +32,7 @@ struct BenchCheckpoint: ParsableCommand {
             "share_of_run_at_default_every": \(r.shareOfRun), "resume_read_ms": \(r.readMilliseconds), \
             "resume_build_ms": \(r.buildMilliseconds), "resume_import_ms": \(r.importMilliseconds), "resume_ms": \(r.resumeMilliseconds)}
             """)
-        case .table, .csv:
+        case .table:
             print("lens step (exact, n = 1000)        \(f(r.stepMilliseconds)) ms")
             print("checkpoint size                     learner \(mb(r.learnerBytes)) + lens \(mb(r.lensBytes))")
             print("write one checkpoint                \(f(r.writeMilliseconds)) ms (export \(f(r.exportMilliseconds)) + commit \(f(r.commitMilliseconds))) = \(f(r.writeMilliseconds / r.stepMilliseconds))x a lens step")

@@ -8,19 +8,24 @@ struct BenchLens: ParsableCommand {
         commandName: "lens",
         abstract: "Time the telescoping lens on the MLP [64, 512, 512, 1] against baselines from the same run.",
         discussion: """
-        Three measurements (best of --repetitions, after a warm-up):
-          kernel   the tangent kernel between 1,000 and 128 points by layer Gram matrices and by \
-        explicit Jacobian rows measured in the same run (goal: Gram ≤ 10 ms and ≥ 50x faster)
-          lens     one full lens step (1,000 train + 1,000 test evaluation points, kernel statistics \
+        Three measurements, each the best of --repetitions after a warm-up:
+
+        Kernel: the tangent kernel between 1,000 and 128 points by layer Gram matrices, against \
+        explicit Jacobian rows measured in the same run (goal: Gram ≤ 10 ms and ≥ 50x faster).
+
+        Lens: one full lens step (1,000 train + 1,000 test evaluation points, kernel statistics \
         on a 256-point reference, exact smoother with n = 1,000, C = 1) against a plain forward \
-        pass over the same 2,000 points (goal: ≤ 8x)
-          probes   the lens step with 32 Rademacher probes and C = 10 (telescoped and linearized \
-        models and the probe smoother; kernel statistics off), against that network's forward pass
+        pass over the same 2,000 points (goal: ≤ 8x).
+
+        Probes: the lens step with 32 Rademacher probes and C = 10 (telescoped and linearized \
+        models and the probe smoother; kernel statistics off), against that network's forward \
+        pass.
+
         Build with `swift build -c release` first.
         """)
 
-    @Option(name: .long, help: "table or json (one JSON object).")
-    var format: OutputFormat = .table
+    @Option(name: .long, help: "table, or json (one object).")
+    var format: BenchFormat = .table
 
     @Option(name: .long, help: "Timed repetitions per measurement.")
     var repetitions = 10
@@ -38,7 +43,7 @@ struct BenchLens: ParsableCommand {
             "sharpness_share_exact": \(r.sharpnessShare), "sharpness_share_probes": \(r.probeSharpnessShare), \
             "adam_step_ms": \(r.adamStepMilliseconds), "sharpness_share_adam": \(r.adamSharpnessShare)}
             """)
-        case .table, .csv:
+        case .table:
             let f = { (x: Double) in String(format: "%.2f", x) }
             print("kernel 1000×128, layer Gram      \(f(r.gramMilliseconds)) ms   (goal ≤ 10 ms)")
             print("kernel 1000×128, explicit J Jᵀ   \(f(r.explicitMilliseconds)) ms   Gram is \(f(r.gramSpeedup))x faster (goal ≥ 50x); max rel. difference \(String(format: "%.1e", r.kernelAgreement))")

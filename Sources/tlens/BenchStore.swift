@@ -8,21 +8,26 @@ struct BenchStore: ParsableCommand {
         commandName: "store",
         abstract: "Measure how fast the recorder writes scalars and vectors, and the file's overhead.",
         discussion: """
-        Records a synthetic run through the same Recorder a training run uses, into a fresh
-        temporary file that is deleted afterwards: STEPS x KEYS scalar points (default 100,000 x 50
-        = 5 million), then VECTORS float32 vectors of LENGTH values (default 10,000 x 10,000).
-        Each phase is timed from its first log call until a flush has committed it (into the
-        WAL; a background thread checkpoints into the database file meanwhile). The final
-        checkpoint at close is timed and shown separately.
+        Records a synthetic run through the same Recorder a training run uses, into a fresh \
+        temporary file that is deleted afterwards: STEPS × KEYS scalar points (default \
+        100,000 × 50 = 5 million), then VECTORS float32 vectors of LENGTH values (default \
+        10,000 × 10,000). Each phase is timed from its first log call until a flush has committed \
+        it (into the WAL; a background thread checkpoints into the database file meanwhile). The \
+        final checkpoint at close is timed and shown separately.
 
-        Reports scalar points per second, vector megabytes (10^6 bytes) per second, and database
-        bytes per payload byte, where payload = 8 bytes per scalar value + 4 bytes per vector
-        float. Goals on a 2-core machine: >= 1,000,000 points/s, >= 200 MB/s, overhead < 1.3.
+        Reports scalar points per second, vector megabytes (10^6 bytes) per second, and database \
+        bytes per payload byte, where payload = 8 bytes per scalar value + 4 bytes per vector \
+        float. Goals on a 2-core machine: ≥ 1,000,000 points/s, ≥ 200 MB/s, overhead < 1.3.
+
+        With --writers, instead: N recording processes on one file, each writing STEPS × KEYS \
+        scalars of its own run, timed from a common barrier until the last has committed; \
+        every row is counted back.
+
         Build with `swift build -c release` first; debug builds are much slower.
         """)
 
-    @Option(help: "Output format: table or json (one JSON object).")
-    var format: OutputFormat = .table
+    @Option(help: "table, or json (one object).")
+    var format: BenchFormat = .table
     @Option(help: "Scalar steps.") var steps = 100_000
     @Option(help: "Scalar metric keys per step.") var keys = 50
     @Option(help: "Number of vectors.") var vectors = 10_000
@@ -34,7 +39,6 @@ struct BenchStore: ParsableCommand {
     @Option(help: .hidden) var child: String?
 
     func validate() throws {
-        guard format != .csv else { throw ValidationError("--format must be table or json") }
         guard steps > 0, keys > 0, vectors > 0, length > 0 else { throw ValidationError("sizes must be positive") }
     }
 
@@ -55,7 +59,7 @@ struct BenchStore: ParsableCommand {
             ]
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
-        default:
+        case .table:
             func row(_ name: String, _ value: String, _ goal: String) -> String {
                 name.padding(toLength: 34, withPad: " ", startingAt: 0) + value.padding(toLength: 16, withPad: " ", startingAt: 0) + goal
             }
@@ -124,7 +128,7 @@ extension BenchStore {
         switch format {
         case .json:
             print("[" + rows.map { "{\"writers\": \($0.writers), \"rows\": \($0.rows), \"seconds\": \($0.seconds), \"rows_per_second\": \(Double($0.rows) / $0.seconds), \"errors\": \($0.errors)}" }.joined(separator: ", ") + "]")
-        case .table, .csv:
+        case .table:
             print("writers      rows   seconds   rows/s (all writers)   errors")
             for r in rows {
                 print(String(format: "%7d %9d %9.2f %14.0f %14d", r.writers, r.rows, r.seconds, Double(r.rows) / r.seconds, r.errors))

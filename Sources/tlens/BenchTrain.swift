@@ -15,19 +15,20 @@ struct BenchTrain: ParsableCommand {
         The three are measured in interleaved rounds, so they see the same machine load, and each \
         time is the best per call after warm-up. GFLOP/s count 2·m·n·k for every matrix product \
         actually executed. The table shows the fraction of the sgemm rate measured in the same run \
-        (goal: forward+JVP ≥ 60%). Build with `swift build -c release` first. On a shared, oversubscribed machine \
-        set OMP_WAIT_POLICY=passive: spinning GEMM threads otherwise compete with the \
+        (goal: forward+JVP ≥ 60%).
+
+        Build with `swift build -c release` first. On a shared, oversubscribed machine set \
+        OMP_WAIT_POLICY=passive: spinning GEMM threads otherwise compete with the \
         single-threaded element-wise passes.
         """)
 
-    @Option(help: "Output format: table or json (one object).")
-    var format: OutputFormat = .table
+    @Option(help: "table, or json (one object).")
+    var format: BenchFormat = .table
 
     @Option(help: "Interleaved measurement rounds; each runs one sgemm, 8 SGD steps and one forward+JVP.")
     var rounds: Int = 15
 
     func validate() throws {
-        guard format != .csv else { throw ValidationError("bench train prints table or json") }
         guard rounds >= 1 else { throw ValidationError("--rounds must be ≥ 1") }
     }
 
@@ -38,7 +39,7 @@ struct BenchTrain: ParsableCommand {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             print(String(decoding: try encoder.encode(r), as: UTF8.self))
-        case .table, .csv:
+        case .table:
             func row(_ name: String, _ m: TrainBenchmark.Measurement) -> String {
                 name.padding(toLength: 34, withPad: " ", startingAt: 0)
                     + String(format: "%10.3f %10.1f %9.0f%%", m.milliseconds, m.gflops, 100 * m.fractionOfSgemm)

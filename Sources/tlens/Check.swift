@@ -17,7 +17,7 @@ struct Check: ParsableCommand {
 
     func run() throws {
         let path = database.path
-        guard FileManager.default.fileExists(atPath: path) else { throw CLIError("\(path): no such database") }
+        guard FileManager.default.fileExists(atPath: path) else { throw CLIError.noSuchDatabase(path) }
         // Any schema version tlens wrote, read as it is (no migration: check writes nothing).
         let db = try Database(path: path, mode: .readOnly)
         guard try db.scalarInt("SELECT count(*) FROM sqlite_master WHERE name IN ('runs', 'metrics', 'schema_migrations')") == 3 else {

@@ -32,9 +32,11 @@ struct Demo: ParsableCommand {
         func final(_ key: String) -> String { finals[key].map { String(format: "%.4g", $0) } ?? "—" }
         print("run \(outcome.uuid) (id \(outcome.runID)): \(outcome.status.rawValue) after \(outcome.stepsCompleted) steps into \(database.path)")
         print("")
-        print("                      network   telescoped   linearized")
-        print("  test accuracy     \(pad(final("test_acc")))  \(pad(final("tel_test_acc")))   \(pad(final("lin_test_acc")))")
-        print("  test mse          \(pad(final("test_mse")))  \(pad(final("tel_test_mse")))   \(pad(final("lin_test_mse")))")
+        for line in Self.table([["", "network", "telescoped", "linearized"],
+                                ["test accuracy", final("test_acc"), final("tel_test_acc"), final("lin_test_acc")],
+                                ["test mse", final("test_mse"), final("tel_test_mse"), final("lin_test_mse")]]) {
+            print("  " + line)
+        }
         print("  approx. error (mean |f − model| on test)  telescoped \(final("approx_err_tel"))   linearized \(final("approx_err_lin"))")
         print("  effective parameters  p_train \(final("p_train"))   p_test \(final("p_test"))")
         print("")
@@ -46,5 +48,16 @@ struct Demo: ParsableCommand {
         """)
     }
 
-    private func pad(_ s: String) -> String { s.padding(toLength: 9, withPad: " ", startingAt: 0) }
+    /// Rows as aligned columns, each as wide as its widest cell: the first (labels) left-aligned,
+    /// the others (numbers, and their headers) right-aligned.
+    static func table(_ rows: [[String]]) -> [String] {
+        let columns = rows.map(\.count).max() ?? 0
+        let widths = (0..<columns).map { c in rows.map { c < $0.count ? $0[c].count : 0 }.max() ?? 0 }
+        return rows.map { row in
+            row.enumerated().map { c, cell in
+                let padding = String(repeating: " ", count: widths[c] - cell.count)
+                return c == 0 ? cell + padding : padding + cell
+            }.joined(separator: "   ")
+        }
+    }
 }

@@ -29,7 +29,7 @@ struct Merge: ParsableCommand {
 
     func run() throws {
         let fm = FileManager.default
-        for source in sources where !fm.fileExists(atPath: source) { throw CLIError("\(source): no such database") }
+        for source in sources where !fm.fileExists(atPath: source) { throw CLIError.noSuchDatabase(source) }
         if fm.fileExists(atPath: into + "-wal"), ((try? fm.attributesOfItem(atPath: into + "-wal")[.size] as? Int) ?? 0) > 0 {
             throw CLIError("\(into): in use or not closed cleanly (it has a write-ahead log); stop its writers, or run tlens check on it first")
         }

@@ -22,7 +22,7 @@ struct Reproduce: ParsableCommand {
     @Argument(help: ArgumentHelp("The run's id.", valueName: "run"))
     var runID: Int64
 
-    @Option(name: .long, help: "Largest absolute difference accepted (default 0: bit-exact).")
+    @Option(name: .long, help: "Largest absolute difference accepted; 0 is bit-exact (NaN equals NaN).")
     var tolerance = 0.0
 
     @Option(name: .long, help: "Keep the copy in this database instead of a scratch one.")
@@ -39,7 +39,7 @@ struct Reproduce: ParsableCommand {
 
     func run() throws {
         let path = database.path
-        guard FileManager.default.fileExists(atPath: path) else { throw CLIError("\(path): no such database") }
+        guard FileManager.default.fileExists(atPath: path) else { throw CLIError.noSuchDatabase(path) }
         let original = try Database(path: path, mode: .readOnly)
         guard let summary = try original.run(id: runID) else { throw CLIError("no run \(runID) in \(path)") }
         var params: [String: String] = [:]

@@ -33,7 +33,7 @@ struct Resume: ParsableCommand {
 
     func run() throws {
         let path = database.path
-        guard FileManager.default.fileExists(atPath: path) else { throw CLIError("\(path): no such database") }
+        guard FileManager.default.fileExists(atPath: path) else { throw CLIError.noSuchDatabase(path) }
         let recorder = try Recorder(path: path)
         defer { try? recorder.close() }
         let configJSON = try recorder.read { db -> String in

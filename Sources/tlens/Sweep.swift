@@ -33,7 +33,7 @@ struct Sweep: ParsableCommand {
     @Option(name: .long, help: "A shipped sweep by name (see tlens presets).")
     var preset: String?
 
-    @Option(name: .long, help: "Worker processes (default 1).")
+    @Option(name: .long, help: "Worker processes.")
     var jobs = 1
 
     @Option(name: .long, help: "Print a stored sweep's progress from the database alone.")
@@ -59,16 +59,19 @@ struct Sweep: ParsableCommand {
 
     func run() throws {
         if let status {
-            guard FileManager.default.fileExists(atPath: database.path) else { throw CLIError("\(database.path): no such database") }
+            guard FileManager.default.fileExists(atPath: database.path) else { throw CLIError.noSuchDatabase(database.path) }
             let db = try Database(path: database.path, mode: .readOnly)
-            guard let s = try db.sweepStatus(named: status) else { throw CLIError("no sweep '\(status)' in \(database.path)") }
+            guard let s = try db.sweepStatus(named: status) else {
+                let hint = try db.nearestSweepName(to: status).map { "; did you mean '\($0)'?" } ?? ""
+                throw CLIError("no sweep '\(status)' in \(database.path)\(hint)")
+            }
             print(SweepProgress.line(s, jobs: 1))
             return
         }
         var sweep: SweepSpec
         if let preset {
             guard let text = Presets.sweepText(named: preset) else {
-                throw CLIError("--preset \(preset): no such sweep; shipped sweeps: \(Presets.sweepNames.joined(separator: ", "))")
+                throw CLIError("--preset \(preset): " + Presets.refusal(preset, sweep: true))
             }
             sweep = try SweepSpec.load(text: text, source: "preset \(preset)")
         } else {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Query
+import Spelling
 
 @main
 struct TLens: ParsableCommand {
@@ -34,4 +35,13 @@ struct DatabaseOptions: ParsableArguments {
 struct CLIError: Error, CustomStringConvertible {
     let description: String
     init(_ message: String) { description = message }
+
+    /// `PATH: no such database`, with the nearest file name beside it (Spelling) for a typo.
+    static func noSuchDatabase(_ path: String) -> CLIError {
+        let url = URL(fileURLWithPath: path)
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: url.deletingLastPathComponent().path)) ?? []
+        let near = nearestName(to: url.lastPathComponent, in: names.filter { !$0.hasSuffix("-wal") && !$0.hasSuffix("-shm") }.sorted())
+        let folder = (path as NSString).deletingLastPathComponent
+        return CLIError("\(path): no such database\(near.map { "; did you mean \(folder.isEmpty ? $0 : folder + "/" + $0)?" } ?? "")")
+    }
 }

@@ -8,7 +8,7 @@ struct Train: ParsableCommand {
         abstract: "Train a network and record every step through the telescoping lens.",
         discussion: """
         The config (YAML or JSON; see examples/ and docs/metrics.md) is validated in full \
-        before anything runs: unknown keys are rejected with the nearest valid name, wrong \
+        before anything runs: unknown keys are rejected with the nearest valid key path, wrong \
         types and out-of-range values with their key path. Nothing is written to the database \
         for a config that fails. The resolved config, every default included, is stored with \
         the run. Sections: data, model, loss, optimizer, steps, seed, name, lens (every key \
@@ -92,7 +92,8 @@ enum TrainCommand {
             text = s; source = configPath
         } else {
             guard let preset, let s = Presets.text(named: preset) else {
-                throw CLIError("--preset \(preset ?? ""): no such preset; presets: \(Presets.names.joined(separator: ", "))")
+                let name = preset ?? ""
+                throw CLIError("--preset \(name): " + Presets.refusal(name, sweep: false))
             }
             text = s; source = "preset \(preset)"
         }

@@ -140,7 +140,7 @@ final class CLITests: XCTestCase {
     func testBadConfigCreatesNoRunAndNamesTheKey() throws {
         let db = path("never.sqlite")
         assertOneLineError(try tlens(quickRun + ["--db", db, "--set", "optimizer.lr=-0.1"]), containing: "optimizer.lr")
-        assertOneLineError(try tlens(quickRun + ["--db", db, "--set", "modle.hidden=[4]"]), containing: "did you mean 'model'")
+        assertOneLineError(try tlens(quickRun + ["--db", db, "--set", "modle.hidden=[4]"]), containing: "did you mean 'model.hidden'")
         let config = path("bad.yaml")
         try "data: {source: digits}\noptimizer: {batch_size: 100000}\n".write(toFile: config, atomically: true, encoding: .utf8)
         assertOneLineError(try tlens(["train", "--config", config, "--db", db]), containing: "optimizer.batch_size")

@@ -89,7 +89,7 @@ final class GeneratorTests: XCTestCase {
             XCTAssertEqual(div.train.labels![i] * b % p, a)    // c = a / b  ⇔  c·b = a
         }
         XCTAssertEqual(loadError { try DataFactory.load(DataSpec(source: "modular", options: ["p": 12, "op": "/"]), seed: 0) },
-                       "modular: division needs a prime modulus p, got 12")
+                       "modular: p: division needs a prime modulus, got 12")
     }
 
     /// Mean distance to the 10 nearest training inputs after z-scoring (lens.md §10),

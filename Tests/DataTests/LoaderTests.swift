@@ -72,7 +72,7 @@ final class CSVLoaderTests: XCTestCase {
         let column = error("col.csv", "x,target\n1,2\n")
         XCTAssertTrue(column.contains("col.csv:1: no column named \"y\""), column)
         let absent = error("cls.csv", "x,y\n1,0\n2,1\n", ["task": "classification", "classes": [0, 7]])
-        XCTAssertTrue(absent.hasSuffix("cls.csv: class 7 requested in `classes` is absent (classes present: 0, 1)"), absent)
+        XCTAssertTrue(absent.hasSuffix("cls.csv: classes: class 7 is absent (classes present: 0, 1)"), absent)
         let badLabel = error("lab.csv", "x,y\n1,0.5\n", ["task": "classification"])
         XCTAssertTrue(badLabel.hasSuffix("lab.csv:2: class label 0.5 in column \"y\" is not a non-negative integer"), badLabel)
         let missing = loadError { try DataFactory.load(self.csv(["path": "/nonexistent/x.csv", "target_column": "y"]), seed: 0) }
@@ -153,7 +153,7 @@ final class IDXLoaderTests: XCTestCase {
         let bad = files.write("bad.idx.gz", corrupt)
         XCTAssertTrue(err(bad, goodLabels).contains("bad.idx.gz: "), err(bad, goodLabels))
         let absent = loadError { try DataFactory.load(self.spec(goodImages, goodLabels, ["classes": [1, 2]]), seed: 0) }
-        XCTAssertTrue(absent.hasSuffix("mnist: class 2 requested in `classes` is absent (classes present: 1, 3, 4)"), absent)
+        XCTAssertTrue(absent.hasSuffix("mnist: classes: class 2 is absent (classes present: 1, 3, 4)"), absent)
     }
 }
 

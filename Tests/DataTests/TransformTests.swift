@@ -103,12 +103,12 @@ final class TransformTests: XCTestCase {
 
     func testStandardizeTakesTrueFalseOrCenter() {
         XCTAssertEqual(loadError { try DataFactory.resolve(DataSpec(source: "digits", options: ["standardize": "centre"])) },
-                       "digits: option `standardize` must be true, false or center, got centre")
+                       "digits: standardize: must be true, false or center, got centre; did you mean `center`?")
         XCTAssertEqual(loadError { try DataFactory.resolve(DataSpec(source: "digits", options: ["standardize": 1])) },
-                       "digits: option `standardize` must be true, false or center, got 1")
+                       "digits: standardize: must be true, false or center, got 1")
         XCTAssertEqual(try? DataFactory.resolve(DataSpec(source: "digits", options: ["standardize": "center"]))["standardize"], "center")
         XCTAssertEqual(loadError { try DataFactory.resolve(DataSpec(source: "diabetes", options: ["standardize_targets": "center"])) },
-                       "diabetes: option `standardize_targets` must be true or false, got center")
+                       "diabetes: standardize_targets: must be true or false, got center")
     }
 
     /// A stored config's data section lists the columns loading left unscaled; read back, the
@@ -119,7 +119,7 @@ final class TransformTests: XCTestCase {
         XCTAssertEqual(stored, plain)
         XCTAssertEqual(try DataFactory.resolve(DataSpec(source: "digits", options: ["unscaled_columns": []])), try DataFactory.resolve(DataSpec(source: "digits")))
         XCTAssertEqual(loadError { try DataFactory.resolve(DataSpec(source: "digits", options: ["unscaled_columns": ["a"]])) },
-                       "digits: option `unscaled_columns` must be an integer, got [a]")
+                       "digits: unscaled_columns: must be an integer, got [a]")
     }
 
     func testLabelNoiseChangesExactlyTheRequestedShareToOtherClasses() throws {
@@ -151,9 +151,9 @@ final class TransformTests: XCTestCase {
             }
         }
         let absent = loadError { try DataFactory.load(DataSpec(source: "modular", options: ["p": 5, "classes": [1, 9]]), seed: 0) }
-        XCTAssertEqual(absent, "modular: class 9 requested in `classes` is absent (classes present: 0, 1, 2, 3, 4)")
+        XCTAssertEqual(absent, "modular: classes: class 9 is absent (classes present: 0, 1, 2, 3, 4)")
         let pm1 = loadError { try DataFactory.load(DataSpec(source: "digits", options: ["target": "pm1"]), seed: 0) }
-        XCTAssertEqual(pm1, "digits: target pm1 needs exactly 2 classes, this data has 10 (choose two with `classes`)")
+        XCTAssertEqual(pm1, "digits: target: pm1 needs exactly 2 classes, this data has 10 (choose two with `classes`)")
     }
 
     func testSplitIsDisjointAndGrowingNTrainKeepsTheTestSet() throws {
@@ -164,7 +164,7 @@ final class TransformTests: XCTestCase {
         XCTAssertTrue(Set(large.train.rowIDs).isDisjoint(with: Set(large.test.rowIDs)))
         XCTAssertEqual(large.train.targets, large.train.labels!.map(Float.init))
         let tooMany = loadError { try DataFactory.load(DataSpec(source: "digits", options: ["classes": [3, 5], "n_train": 500]), seed: 0) }
-        XCTAssertEqual(tooMany, "digits: n_train 500 exceeds the 292 examples left after 73 test examples (of 365)")
+        XCTAssertEqual(tooMany, "digits: n_train: 500 exceeds the 292 examples left after 73 test examples (of 365)")
     }
 
     func testFingerprintIsFNV1aOfTheExactArrays() throws {
@@ -179,17 +179,17 @@ final class TransformTests: XCTestCase {
 
     func testSpecsAreValidatedWithTheNearestValidName() {
         XCTAssertEqual(loadError { try DataFactory.resolve(DataSpec(source: "digit")) },
-                       "data: unknown data source `digit`; did you mean `digits`? (sources: digits, diabetes, teacher-quadratic, modular, tabular, gaussian-mixture, csv, mnist, cifar10)")
+                       "data: source: unknown source `digit`; did you mean `digits`? (sources: digits, diabetes, teacher-quadratic, modular, tabular, gaussian-mixture, csv, mnist, cifar10)")
         XCTAssertEqual(loadError { try DataFactory.resolve(DataSpec(source: "digits", options: ["n_trian": 5])) },
-                       "digits: unknown option `n_trian` for source digits; did you mean `n_train`?")
+                       "digits: n_trian: unknown option for source digits; did you mean `n_train`?")
         XCTAssertEqual(loadError { try DataFactory.resolve(DataSpec(source: "digits", options: ["label_noise": 1.5])) },
-                       "digits: option `label_noise` must be in 0…1, got 1.5")
+                       "digits: label_noise: must be in 0…1, got 1.5")
         XCTAssertEqual(loadError { try DataFactory.resolve(DataSpec(source: "modular", options: ["op": "^"])) },
-                       "modular: option `op` must be one of +, -, *, /, got ^")
+                       "modular: op: must be one of +, -, *, /, got ^")
         XCTAssertEqual(loadError { try DataFactory.resolve(DataSpec(source: "mnist", options: ["images": "x"])) },
-                       "mnist: missing required option `labels` (training labels, IDX 0x00000801)")
+                       "mnist: labels: missing; source mnist needs it (training labels, IDX 0x00000801)")
         XCTAssertEqual(loadError { try DataFactory.resolve(DataSpec(source: "digits", options: ["n_train": 2.5])) },
-                       "digits: option `n_train` must be an integer, got 2.5")
+                       "digits: n_train: must be an integer, got 2.5")
     }
 
     func testResolvedSpecsRoundTripThroughJSON() throws {

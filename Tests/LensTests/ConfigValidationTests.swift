@@ -31,9 +31,34 @@ final class ConfigValidationTests: XCTestCase {
 
     func testUnknownKeySuggestsNearestName() {
         XCTAssertEqual(refusal(["optimizer.learning_rat=0.1"]).contains("optimizer.learning_rat: unknown key"), true)
-        XCTAssertTrue(refusal(["optimzer.lr=0.1"]).contains("did you mean 'optimizer'"), refusal(["optimzer.lr=0.1"]))
+        XCTAssertTrue(refusal(["optimzer.lr=0.1"]).contains("did you mean 'optimizer.lr'"), refusal(["optimzer.lr=0.1"]))
         XCTAssertTrue(refusal(["lens.smoothr=probes"]).contains("did you mean 'lens.smoother'"))
         XCTAssertTrue(refusal(["data.clases=[1,2]"]).contains("classes"), refusal(["data.clases=[1,2]"]))
+    }
+
+    /// The suggestion is the nearest valid key *path*, within edit distance max(2, len/3) of what
+    /// was written (Spelling.nearestName); with nothing that close, the keys of that level.
+    func testUnknownKeyPathsGetTheNearestPathOrNone() {
+        XCTAssertEqual(refusal(["optimizer.lrr=0.1"]), "optimizer.lrr: unknown key; did you mean 'optimizer.lr'?")
+        XCTAssertEqual(refusal(["lens.evry=5"]), "lens.evry: unknown key; did you mean 'lens.every'?")
+        XCTAssertEqual(refusal(["checkpoint.evry=5"]), "checkpoint.evry: unknown key; did you mean 'checkpoint.every'?")
+        XCTAssertEqual(refusal(["optimzer.lr=0.1"]), "optimzer.lr: unknown key 'optimzer'; did you mean 'optimizer.lr'?")
+        let foo = refusal(["foo.bar=1"])
+        XCTAssertTrue(foo.hasPrefix("foo.bar: unknown key 'foo'; top-level keys: name, seed, steps"), foo)
+        XCTAssertFalse(foo.contains("did you mean"), foo)
+        // "xyz" is three edits from "eps": not close for a three-letter word.
+        let xyz = refusal(["optimizer.xyz=1"])
+        XCTAssertTrue(xyz.hasPrefix("optimizer.xyz: unknown key; keys of optimizer: kind, lr, batch_size"), xyz)
+    }
+
+    func testUnknownKeysInAConfigFileGetTheNearestPathToo() {
+        let section = base + "\noptimzer:\n  lr: 0.1\n  kind: sgd\n"
+        XCTAssertEqual(refusal([], text: section), "optimzer: unknown key; did you mean 'optimizer'?")
+        let deep = base.replacingOccurrences(of: "lens: {every: 5}", with: "lens:\n  every: 5\n  smoothr: exact")
+        XCTAssertEqual(refusal([], text: deep), "lens.smoothr: unknown key; did you mean 'lens.smoother'?")
+        let chain = base + "\noptimiser:\n  lr: 0.1\n"
+        XCTAssertEqual(refusal([], text: chain), "optimiser.lr: unknown key 'optimiser'; did you mean 'optimizer.lr'?")
+        XCTAssertTrue(refusal([], text: base + "\nfoo: {bar: 1}\n").hasPrefix("foo.bar: unknown key 'foo'; top-level keys:"))
     }
 
     func testWrongTypesNameTheKeyPath() {

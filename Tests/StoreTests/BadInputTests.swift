@@ -78,6 +78,34 @@ final class BadInputTests: XCTestCase {
         XCTAssertEqual(try fileBytes(path), before)
     }
 
+    /// A writable database in a read-only directory: SQLite opens it and fails at the first read
+    /// ("unable to open database file"), because WAL needs -wal and -shm files beside it. The
+    /// refusal says so, before anything is touched; and SQLite's own answer, where it still comes
+    /// (a read-only open of a log it cannot index), is mapped to the same reason.
+    func testDatabaseInAReadOnlyDirectoryIsRefusedSayingWhy() throws {
+        let folder = directory.path("archive")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
+        let path = try makeDatabase("archive/runs.sqlite")
+        XCTAssertEqual(chmod(folder, 0o555), 0)
+        defer { chmod(folder, 0o755) }
+        try assertRefused(path, modes: [.readWrite, .create],
+                          expected: "cannot write: directory \(folder) is read-only (SQLite needs to create the -wal and -shm files beside the database)")
+        let sqlite = DatabaseError(code: .SQLITE_CANTOPEN, message: "unable to open database file", path: path)
+        XCTAssertEqual(DatabaseFile.explain(sqlite, path: path, mode: .readWrite)?.message,
+                       "cannot write: directory \(folder) is read-only (SQLite needs to create the -wal and -shm files beside the database)")
+        XCTAssertNil(DatabaseFile.explain(sqlite, path: path, mode: .readOnly), "no write-ahead log: the directory is not why a read failed")
+        // A write-ahead log with content: reading it needs a -shm that cannot be created there.
+        XCTAssertEqual(chmod(folder, 0o755), 0)
+        try Data(repeating: 1, count: 32).write(to: URL(fileURLWithPath: path + "-wal"))
+        XCTAssertEqual(chmod(folder, 0o555), 0)
+        XCTAssertEqual(DatabaseFile.explain(sqlite, path: path, mode: .readOnly)?.description,
+                       "\(path): cannot read: directory \(folder) is read-only, and the database's write-ahead log runs.sqlite-wal can only be read with a runs.sqlite-shm file beside it, which SQLite cannot create there (copy the database and its -wal to a writable directory) [SQLITE_CANTOPEN]")
+        XCTAssertNil(DatabaseFile.explain(DatabaseError(code: .SQLITE_CORRUPT, message: "malformed", path: path), path: path, mode: .readOnly),
+                     "only errors a directory can cause are put on it")
+        XCTAssertEqual(chmod(folder, 0o755), 0)
+        XCTAssertNil(DatabaseFile.explain(sqlite, path: path, mode: .readOnly), "a writable directory is not the cause")
+    }
+
     func testMissingFileOrFolder() throws {
         let absent = directory.path("absent.sqlite")
         for mode in [Database.OpenMode.readOnly, .readWrite] {
