@@ -1,4 +1,5 @@
 import Foundation
+import Spelling
 import Store
 
 /// A tlens database opened for reading by the query commands: any schema version tlens ever
@@ -19,7 +20,7 @@ public final class Archive {
     public init(path: String) throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw QueryError("\(path): no such database (train a run first, or pass --db PATH)")
+            throw QueryError(Archive.noSuchDatabase(path))
         }
         guard !isDirectory.boolValue else { throw QueryError("\(path): is a directory, not a database") }
         let db = try Database(path: path, mode: .readOnly)
@@ -38,6 +39,17 @@ public final class Archive {
         self.path = path
         schemaVersion = version
         tables = names
+    }
+
+    /// `PATH: no such database`, naming the nearest file beside it when the path looks like a
+    /// typo of one.
+    public static func noSuchDatabase(_ path: String) -> String {
+        let url = URL(fileURLWithPath: path)
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: url.deletingLastPathComponent().path)) ?? []
+        let near = nearestName(to: url.lastPathComponent, in: names.filter { !$0.hasSuffix("-wal") && !$0.hasSuffix("-shm") }.sorted())
+        let folder = (path as NSString).deletingLastPathComponent
+        return "\(path): no such database" + (near.map { "; did you mean \(folder.isEmpty ? $0 : folder + "/" + $0)?" }
+            ?? " (train a run first, or pass --db PATH)")
     }
 
     /// Whether the file has `table` (older schema versions lack the later ones).

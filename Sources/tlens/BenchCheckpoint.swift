@@ -17,7 +17,7 @@ struct BenchCheckpoint: ParsableCommand {
         Build with `swift build -c release` first.
         """)
 
-    @Option(name: .long, help: "table, or json (one object).")
+    @Option(name: .long, help: "table, json (one object) or csv (the same figures, one row).")
     var format: BenchFormat = .table
 
     func run() throws {
@@ -25,8 +25,8 @@ struct BenchCheckpoint: ParsableCommand {
         let mb = { (b: Int) in String(format: "%.1f MB", Double(b) / 1_048_576) }
         let f = { (x: Double) in String(format: "%.1f", x) }
         switch format {
-        case .json:
-            print("""
+        case .json, .csv:
+            format.emit(json: """
             {"lens_step_ms": \(r.stepMilliseconds), "learner_state_bytes": \(r.learnerBytes), "lens_state_bytes": \(r.lensBytes), \
             "export_ms": \(r.exportMilliseconds), "commit_ms": \(r.commitMilliseconds), "checkpoint_ms": \(r.writeMilliseconds), \
             "share_of_run_at_default_every": \(r.shareOfRun), "resume_read_ms": \(r.readMilliseconds), \

@@ -24,7 +24,7 @@ struct BenchLens: ParsableCommand {
         Build with `swift build -c release` first.
         """)
 
-    @Option(name: .long, help: "table, or json (one object).")
+    @Option(name: .long, help: "table, json (one object) or csv (the same figures, one row).")
     var format: BenchFormat = .table
 
     @Option(name: .long, help: "Timed repetitions per measurement.")
@@ -33,8 +33,8 @@ struct BenchLens: ParsableCommand {
     func run() throws {
         let r = try LensBenchmark.run(repetitions: max(repetitions, 1))
         switch format {
-        case .json:
-            print("""
+        case .json, .csv:
+            format.emit(json: """
             {"kernel_gram_ms": \(r.gramMilliseconds), "kernel_explicit_ms": \(r.explicitMilliseconds), \
             "kernel_gram_speedup": \(r.gramSpeedup), "kernel_max_relative_difference": \(r.kernelAgreement), \
             "forward_2000_ms": \(r.forwardMilliseconds), "lens_step_ms": \(r.lensStepMilliseconds), \

@@ -26,7 +26,7 @@ struct BenchStore: ParsableCommand {
         Build with `swift build -c release` first; debug builds are much slower.
         """)
 
-    @Option(help: "table, or json (one object).")
+    @Option(help: "table, json (one object) or csv (the same figures, one row).")
     var format: BenchFormat = .table
     @Option(help: "Scalar steps.") var steps = 100_000
     @Option(help: "Scalar metric keys per step.") var keys = 50
@@ -48,7 +48,7 @@ struct BenchStore: ParsableCommand {
         let result = try StoreBenchmark.run(steps: steps, keys: keys, vectors: vectors, vectorLength: length,
                                             directory: directory ?? NSTemporaryDirectory())
         switch format {
-        case .json:
+        case .json, .csv:
             let object: [String: Any] = [
                 "scalar_points": result.scalarPoints, "metric_keys": result.metricKeys,
                 "scalar_seconds": result.scalarSeconds, "scalar_points_per_second": result.scalarPointsPerSecond,
@@ -58,7 +58,7 @@ struct BenchStore: ParsableCommand {
                 "database_bytes_per_payload_byte": result.overhead, "meets_goals": result.meetsGoals,
             ]
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
+            format.emit(json: String(decoding: data, as: UTF8.self))
         case .table:
             func row(_ name: String, _ value: String, _ goal: String) -> String {
                 name.padding(toLength: 34, withPad: " ", startingAt: 0) + value.padding(toLength: 16, withPad: " ", startingAt: 0) + goal
@@ -126,8 +126,8 @@ extension BenchStore {
             rows.append((count, stored, seconds, errors))
         }
         switch format {
-        case .json:
-            print("[" + rows.map { "{\"writers\": \($0.writers), \"rows\": \($0.rows), \"seconds\": \($0.seconds), \"rows_per_second\": \(Double($0.rows) / $0.seconds), \"errors\": \($0.errors)}" }.joined(separator: ", ") + "]")
+        case .json, .csv:
+            format.emit(json: "[" + rows.map { "{\"writers\": \($0.writers), \"rows\": \($0.rows), \"seconds\": \($0.seconds), \"rows_per_second\": \(Double($0.rows) / $0.seconds), \"errors\": \($0.errors)}" }.joined(separator: ", ") + "]")
         case .table:
             print("writers      rows   seconds   rows/s (all writers)   errors")
             for r in rows {

@@ -22,7 +22,7 @@ struct BenchTrain: ParsableCommand {
         single-threaded element-wise passes.
         """)
 
-    @Option(help: "table, or json (one object).")
+    @Option(help: "table, json (one object) or csv (the same figures, one row).")
     var format: BenchFormat = .table
 
     @Option(help: "Interleaved measurement rounds; each runs one sgemm, 8 SGD steps and one forward+JVP.")
@@ -35,10 +35,10 @@ struct BenchTrain: ParsableCommand {
     func run() throws {
         let r = try TrainBenchmark.run(rounds: rounds)
         switch format {
-        case .json:
+        case .json, .csv:
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(r), as: UTF8.self))
+            format.emit(json: String(decoding: try encoder.encode(r), as: UTF8.self))
         case .table:
             func row(_ name: String, _ m: TrainBenchmark.Measurement) -> String {
                 name.padding(toLength: 34, withPad: " ", startingAt: 0)

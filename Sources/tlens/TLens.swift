@@ -36,12 +36,8 @@ struct CLIError: Error, CustomStringConvertible {
     let description: String
     init(_ message: String) { description = message }
 
-    /// `PATH: no such database`, with the nearest file name beside it (Spelling) for a typo.
+    /// `PATH: no such database`, with the nearest file name beside it for a typo.
     static func noSuchDatabase(_ path: String) -> CLIError {
-        let url = URL(fileURLWithPath: path)
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: url.deletingLastPathComponent().path)) ?? []
-        let near = nearestName(to: url.lastPathComponent, in: names.filter { !$0.hasSuffix("-wal") && !$0.hasSuffix("-shm") }.sorted())
-        let folder = (path as NSString).deletingLastPathComponent
-        return CLIError("\(path): no such database\(near.map { "; did you mean \(folder.isEmpty ? $0 : folder + "/" + $0)?" } ?? "")")
+        CLIError(Archive.noSuchDatabase(path))
     }
 }
