@@ -114,8 +114,9 @@ public struct RunDetails {
         ])))
     }
 
-    /// Table format: each section under its title, then the config as indented JSON. JSON: one
-    /// object with a member per section (rows as objects) and `config` as stored.
+    /// Table format: each section under its title, then the config as indented JSON. CSV: one
+    /// long table (section, row, column, value). JSON: one object with a member per section
+    /// (rows as objects) and `config` as stored.
     public func render(_ format: OutputFormat, width: Int? = nil) -> String {
         switch format {
         case .table:
@@ -125,10 +126,16 @@ public struct RunDetails {
             }
             return out + "config (resolved)\n" + indent(prettyJSON(configJSON))
         case .csv:
-            // One CSV document: section, then the section's columns as name=value pairs would
-            // lose types; instead each section is a block introduced by a "# section" line.
-            return sections.map { "# \($0.title)\r\n" + $0.table.render(.csv) }.joined(separator: "\r\n")
-                + "\r\n# config\r\n" + ResultTable(columns: ["config_json"], rows: [[.text(configJSON)]]).render(.csv)
+            // One RFC 4180 table in long form: every cell of every section is a row
+            // (section, row number, column, value); the config is one more row.
+            var long = ResultTable(columns: ["section", "row", "column", "value"])
+            for (title, table) in sections {
+                for (r, row) in table.rows.enumerated() {
+                    for (c, value) in row.enumerated() { long.rows.append([.text(title), .integer(Int64(r + 1)), .text(table.columns[c]), value]) }
+                }
+            }
+            long.rows.append([.text("config"), .integer(1), .text("config_json"), .text(configJSON)])
+            return long.render(.csv)
         case .json:
             var out = "{\n"
             for (title, table) in sections {

@@ -86,8 +86,21 @@ struct Sweep: ParsableCommand {
             sweep.points = sweep.points.enumerated().filter { $0.offset % count == index - 1 }.map(\.element)
             if !quiet { FileHandle.standardError.write("tlens: shard \(index)/\(count): \(sweep.points.count) points of the sweep\n".data(using: .utf8)!) }
         }
+        let (final, interrupted) = try SweepExecution.run(sweep, databasePath: database.path, jobs: jobs, extend: extend, quiet: quiet)
+        if final.done < final.total { throw ExitCode(interrupted ? 130 : 1) }
+    }
+}
+
+/// Runs a validated sweep with `jobs` worker processes of this binary on one database: registers
+/// its points, starts the workers, shows progress, and returns the final status. Shared by
+/// `tlens sweep` and `tlens study`.
+enum SweepExecution {
+    /// Whether a worker of the last `run` stopped on a signal.
+    nonisolated(unsafe) static var interrupted = false
+
+    static func run(_ sweep: SweepSpec, databasePath: String, jobs: Int, extend: Bool, quiet: Bool) throws -> SweepStatus {
         _ = try sweep.prepared()                 // every point validated; nothing written yet
-        let recorder = try Recorder(path: database.path)
+        let recorder = try Recorder(path: databasePath)
         _ = try recorder.registerSweep(name: sweep.name, specJSON: sweep.canonicalJSON,
                                        points: sweep.points.map { ($0.name, $0.tree.json, $0.axesJSON) }, extend: extend)
         try recorder.close()
@@ -98,7 +111,7 @@ struct Sweep: ParsableCommand {
         for _ in 0..<jobs {
             let worker = Process()
             worker.executableURL = executable
-            worker.arguments = ["sweep-worker", sweep.name, "--db", database.path]
+            worker.arguments = ["sweep-worker", sweep.name, "--db", databasePath]
             worker.standardOutput = FileHandle.nullDevice
             // Several workers share the cores: OpenMP threads that spin at barriers while another
             // worker holds a core made --jobs 2 twice as slow as --jobs 1 here; sleeping threads
@@ -121,20 +134,20 @@ struct Sweep: ParsableCommand {
         while workers.contains(where: \.isRunning) {
             Thread.sleep(forTimeInterval: 0.5)
             if !quiet, Date().timeIntervalSince(lastLine) >= (terminal ? 1 : 10),
-               let db = try? Database(path: database.path, mode: .readOnly), let s = try? db.sweepStatus(named: sweep.name) {
+               let db = try? Database(path: databasePath, mode: .readOnly), let s = try? db.sweepStatus(named: sweep.name) {
                 lastLine = Date()
                 FileHandle.standardError.write(((terminal ? "\r" : "") + SweepProgress.line(s, jobs: jobs) + (terminal ? "   " : "\n")).data(using: .utf8)!)
             }
         }
         // Points still held by the workers of another `tlens sweep` on this file: wait for them.
         while !Trainer.stopRequested && workers.allSatisfy({ $0.terminationStatus == 0 }),
-              let db = try? Database(path: database.path, mode: .readOnly), (try? db.sweepHasLiveClaims(named: sweep.name)) == true {
+              let db = try? Database(path: databasePath, mode: .readOnly), (try? db.sweepHasLiveClaims(named: sweep.name)) == true {
             Thread.sleep(forTimeInterval: 0.5)
         }
-        let db = try Database(path: database.path, mode: .readOnly)
+        let db = try Database(path: databasePath, mode: .readOnly)
         guard let final = try db.sweepStatus(named: sweep.name) else { throw CLIError("sweep '\(sweep.name)' vanished") }
         FileHandle.standardError.write(((terminal && !quiet ? "\n" : "") + "tlens: " + SweepProgress.line(final, jobs: jobs) + "\n").data(using: .utf8)!)
-        if final.done < final.total { throw ExitCode(workers.contains { $0.terminationStatus == 130 } ? 130 : 1) }
+        return (final, workers.contains { $0.terminationStatus == 130 })
     }
 }
 
