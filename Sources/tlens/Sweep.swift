@@ -94,11 +94,9 @@ struct Sweep: ParsableCommand {
 /// Runs a validated sweep with `jobs` worker processes of this binary on one database: registers
 /// its points, starts the workers, shows progress, and returns the final status. Shared by
 /// `tlens sweep` and `tlens study`.
+/// `interrupted`: a worker stopped on a signal (Ctrl-C), so a re-run continues the sweep.
 enum SweepExecution {
-    /// Whether a worker of the last `run` stopped on a signal.
-    nonisolated(unsafe) static var interrupted = false
-
-    static func run(_ sweep: SweepSpec, databasePath: String, jobs: Int, extend: Bool, quiet: Bool) throws -> SweepStatus {
+    static func run(_ sweep: SweepSpec, databasePath: String, jobs: Int, extend: Bool, quiet: Bool) throws -> (status: SweepStatus, interrupted: Bool) {
         _ = try sweep.prepared()                 // every point validated; nothing written yet
         let recorder = try Recorder(path: databasePath)
         _ = try recorder.registerSweep(name: sweep.name, specJSON: sweep.canonicalJSON,
