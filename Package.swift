@@ -37,10 +37,12 @@ let package = Package(
         // what Store wrote; never trains (docs/query.md).
         .target(name: "Query", dependencies: ["Store", "Spelling"], swiftSettings: v5, plugins: ["EmbedResources"]),
         .target(name: "Runner", dependencies: ["Learning", "Lens", "Nets", "Data", "Store", "Spelling", .product(name: "Yams", package: "Yams")], swiftSettings: v5, plugins: ["EmbedResources"]),
+        // The paper's case studies: shipped sweeps, findings with their verdict rules, reports.
+        .target(name: "Studies", dependencies: ["Runner", "Query", "Store", "Spelling", "Nets", "Data", "Linalg"], swiftSettings: v5),
         // A recording process the Store tests SIGKILL and run two at a time on one file.
         .executableTarget(name: "StoreChild", dependencies: ["Store"], swiftSettings: v5),
         .executableTarget(name: "tlens", dependencies: [
-            "Runner", "Query", "Store", "Linalg", "Learning", "Nets", "Lens", "Spelling",
+            "Runner", "Query", "Studies", "Store", "Linalg", "Learning", "Nets", "Lens", "Spelling",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
 
@@ -50,6 +52,7 @@ let package = Package(
         .testTarget(name: "DataTests", dependencies: ["Data", "Linalg"], swiftSettings: v5),
         .testTarget(name: "LensTests", dependencies: ["Learning", "Lens", "Nets", "Linalg", "Data", "Runner", "Store"], swiftSettings: v5),
         .testTarget(name: "QueryTests", dependencies: ["Query", "Store", "CZlib"], swiftSettings: v5),
+        .testTarget(name: "StudyTests", dependencies: ["Studies", "Query", "Runner", "Store"], swiftSettings: v5),
         .testTarget(name: "CLITests", dependencies: ["Store", "Spelling", "tlens"], swiftSettings: v5),
     ]
 )

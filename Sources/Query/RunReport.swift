@@ -161,7 +161,8 @@ public struct ReportRequest {
         return ReportTable(header: header, rows: rows, numericColumns: Set(leading.indices.filter { table.columns[leading[$0]] == "runs" }).union(leading.count..<header.count))
     }
 
-    static func reportTable(_ table: ResultTable) -> ReportTable {
+    /// A result table as report text: numbers as the table format shows them, right-aligned.
+    public static func reportTable(_ table: ResultTable) -> ReportTable {
         let numeric = Set(table.columns.indices.filter { c in
             !table.rows.isEmpty && table.rows.allSatisfy { row in
                 switch row[c] { case .integer, .real, .null: return true; default: return false }

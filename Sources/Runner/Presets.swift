@@ -1,11 +1,12 @@
 import Spelling
 
 /// The configs shipped in examples/, embedded at build time so presets work from any directory.
-/// Files named `sweep-*.yaml` are sweep specs (`tlens sweep --preset`); the others are training
-/// configs (`tlens train --preset`).
+/// Files named `sweep-*.yaml` or `study-*.yaml` (the case studies' sweeps, docs/studies.md) are
+/// sweep specs (`tlens sweep --preset`); the others are training configs (`tlens train --preset`).
 public enum Presets {
-    public static var names: [String] { EmbeddedSQL.examples.map(\.name).filter { !$0.hasPrefix("sweep-") } }
-    public static var sweepNames: [String] { EmbeddedSQL.examples.map(\.name).filter { $0.hasPrefix("sweep-") } }
+    static func isSweep(_ name: String) -> Bool { name.hasPrefix("sweep-") || name.hasPrefix("study-") }
+    public static var names: [String] { EmbeddedSQL.examples.map(\.name).filter { !isSweep($0) } }
+    public static var sweepNames: [String] { EmbeddedSQL.examples.map(\.name).filter(isSweep) }
 
     public static func text(named name: String) -> String? {
         guard names.contains(name) else { return nil }

@@ -1,0 +1,80 @@
+import ArgumentParser
+import Foundation
+import Query
+import Runner
+import Studies
+
+struct StudyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "study",
+        abstract: "Run one of the paper's case studies: its sweeps, its findings with verdicts, and its report.",
+        discussion: """
+        Studies: approx (telescoping vs linearized approximation error), double-descent, \
+        grokking, gbt-vs-nn (boosted trees vs networks on irregular inputs), lmc (weight \
+        averaging by spawn step). Each runs its shipped sweeps (tlens sweep --preset \
+        study-NAME runs them alone), any work on the trained runs, then decides each finding \
+        by the rule docs/studies.md states, prints one line per finding (held, did not hold, \
+        or not evaluated, with its figures) and writes the report. Re-running continues where \
+        it stopped: completed runs are kept.
+
+        Examples:
+          tlens study approx --quick
+          tlens study double-descent --db dd.sqlite --jobs 2 --out dd.html
+        """)
+
+    @Argument(help: ArgumentHelp("The study: approx, double-descent, grokking, gbt-vs-nn or lmc.", valueName: "name"))
+    var name: String
+
+    @Flag(help: "The small settings (seconds to a minute each) instead of the full-size ones.")
+    var quick = false
+
+    @Option(help: "Worker processes for the sweeps.")
+    var jobs = 1
+
+    @Option(help: ArgumentHelp("The report to write (default: tlens-study-NAME.html).", valueName: "file.html"))
+    var out: String?
+
+    @Flag(help: "No progress lines.")
+    var quiet = false
+
+    @OptionGroup var database: DatabaseOptions
+
+    func validate() throws {
+        guard (1...256).contains(jobs) else { throw ValidationError("--jobs must be 1…256") }
+    }
+
+    func run() throws {
+        let study = try Studies.named(name)
+        let outcome = try StudyCommand.perform(study, quick: quick, databasePath: database.path, jobs: jobs, quiet: quiet)
+        let path = out ?? "tlens-study-\(study.name).html"
+        try writeStaged(outcome.page.html(), to: path)
+        print(StudyCommand.summary(outcome))
+        FileHandle.standardError.write(Data("tlens: report written to \(path)\n".utf8))
+    }
+
+    /// Runs a study's sweeps and after-work on the database, then reads its findings.
+    static func perform(_ study: Study, quick: Bool, databasePath: String, jobs: Int, quiet: Bool) throws -> StudyOutcome {
+        for preset in study.sweepPresets(quick: quick) {
+            guard let text = Presets.sweepText(named: preset) else { throw CLIError("study \(study.name): preset \(preset) is not shipped") }
+            let sweep = try SweepSpec.load(text: text, source: "preset \(preset)")
+            if !quiet { FileHandle.standardError.write(Data("tlens: study \(study.name): sweep \(sweep.name) (\(sweep.points.count) runs)\n".utf8)) }
+            let (status, interrupted) = try SweepExecution.run(sweep, databasePath: databasePath, jobs: jobs, extend: false, quiet: quiet)
+            if interrupted { throw ExitCode(130) }
+            if status.done < status.total { throw CLIError("study \(study.name): sweep \(sweep.name) left \(status.total - status.done) runs unfinished") }
+        }
+        try study.afterSweeps(databasePath: databasePath, quick: quick) { line in
+            if !quiet { FileHandle.standardError.write(Data("tlens: study \(study.name): \(line)\n".utf8)) }
+        }
+        return try study.outcome(MetricReader(RunCatalog(Archive(path: databasePath))), quick: quick)
+    }
+
+    /// One line per finding: verdict, claim, figures.
+    static func summary(_ outcome: StudyOutcome) -> String {
+        var lines = ["study \(outcome.study.name)\(outcome.quick ? " (quick)" : ""):"]
+        for f in outcome.findings {
+            lines.append("  [\(f.verdict)] \(f.claim)")
+            lines.append("      \(f.figures)")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
