@@ -12,9 +12,11 @@ WITH selected AS (
 recorded AS (
     SELECT m.run_id, m.step, k.name AS key, m.value,
            CASE WHEN m.step <= 0 THEN 0 ELSE length(CAST(m.step AS TEXT)) END AS digits
+    -- CROSS JOIN fixes the loop order: the selected runs, their two keys, then one index range
+    -- of metrics per (run, key); SQLite would otherwise scan the whole metrics table.
     FROM selected AS sel
-    JOIN metric_keys AS k ON k.name IN ('approx_err_tel', 'approx_err_lin')
-    JOIN metrics AS m ON m.run_id = sel.run_id AND m.key_id = k.id
+    CROSS JOIN metric_keys AS k ON k.name IN ('approx_err_tel', 'approx_err_lin')
+    CROSS JOIN metrics AS m ON m.run_id = sel.run_id AND m.key_id = k.id
 )
 SELECT run_id AS run,
        CASE digits WHEN 0 THEN '0'

@@ -3,9 +3,11 @@ import Store
 
 /// SQL text and the values of its named parameters, run on one connection: what `tlens sql`
 /// and `tlens query` execute. Statements run in order, each compiled after the previous one
-/// ran; the rows of the last are the result. While compiling, SQLite's authorizer reports every
-/// table a statement reads (through views too), which the input fingerprint of a saved
-/// analysis covers (docs/queries.md, "Fingerprints").
+/// ran; the rows of the last are the result. The tables a statement reads, which the input
+/// fingerprint of a saved analysis covers (docs/queries.md, "Fingerprints"), are those
+/// SQLite's authorizer reports a column read of while compiling it (through views too), and
+/// those its bytecode opens for reading (`EXPLAIN`: `OpenRead` of a table's or an index's root
+/// page), which also catches reads of no column, such as `SELECT count(*) FROM metrics`.
 ///
 ///     let script = SQLScript("SELECT id, name FROM runs WHERE id = :run", parameters: [QueryBinding(name: "run", value: .integer(7))])
 ///     let outcome = try script.run(on: archive.database, context: "sql")
@@ -65,6 +67,7 @@ public struct SQLScript {
                         statement.bind(binding.value, named: written)
                         used.insert(name)
                     }
+                    try Self.tablesOpened(by: statement, on: db).forEach { reads.tables.insert($0) }
                     let columns = Int32(statement.columnCount)
                     var table = ResultTable(columns: (0..<columns).map { statement.columnName(at: $0) })
                     while try statement.step() {
@@ -91,6 +94,24 @@ public struct SQLScript {
         outcome.tablesRead = reads.tables
         outcome.changes = db.totalChanges - before
         return outcome
+    }
+
+    /// The main-database tables whose b-trees (the table's, or one of its indexes') the
+    /// statement's bytecode opens for reading.
+    static func tablesOpened(by statement: Statement, on db: Database) throws -> Set<String> {
+        guard !statement.isExplain else { return [] }
+        var byRoot: [Int64: String] = [:]
+        let schema = try db.prepare("SELECT rootpage, tbl_name FROM main.sqlite_schema WHERE rootpage > 0")
+        while try schema.step() { byRoot[schema.int64(at: 0)] = schema.string(at: 1) }
+        var tables = Set<String>()
+        let explain = try db.prepare("EXPLAIN " + statement.sql)
+        while try explain.step() {
+            // Columns: addr, opcode, p1, p2, p3, p4, p5, comment. p3 is the database (0 = main).
+            guard let opcode = explain.string(at: 1), opcode == "OpenRead" || opcode == "ReopenIdx",
+                  explain.int64(at: 4) == 0, let table = byRoot[explain.int64(at: 3)] else { continue }
+            tables.insert(table)
+        }
+        return tables
     }
 
     /// Columns that come straight from a run-id column, and the run ids in them.

@@ -172,6 +172,8 @@ public final class Statement {
     }
     /// Whether the statement leaves the database unchanged (https://sqlite.org/c3ref/stmt_readonly.html).
     public var isReadOnly: Bool { sqlite3_stmt_readonly(handle) != 0 }
+    /// Whether the statement is an `EXPLAIN` or `EXPLAIN QUERY PLAN` (it then reads no table).
+    public var isExplain: Bool { sqlite3_stmt_isexplain(handle) != 0 }
     /// Column `index` as an integer (SQLite converts other classes).
     @inline(__always) public func int64(at index: Int32) -> Int64 { sqlite3_column_int64(handle, index) }
     /// Column `index` as a double (SQLite converts other classes).
