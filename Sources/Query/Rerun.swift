@@ -2,8 +2,8 @@ import Foundation
 import Store
 
 /// How two results of one analysis differ, cell by cell (docs/queries.md, "tlens rerun").
-/// Rows are paired first when identical, then by an equal first cell, then in order; rows left
-/// over were added or removed.
+/// Rows are paired first when identical, then by an equal first cell (the key column of most
+/// tables), then by position; rows left over were added or removed.
 ///
 ///     let diff = ResultDiff(old: saved.result, new: outcome.table)
 ///     diff.changes.first   // row 3 [key=test_mse] value: 0.0768 → 0.5
@@ -52,10 +52,15 @@ public struct ResultDiff {
                 stillNew.append(n)
             }
         }
-        let restOld = oldLeft.sorted()
-        for (o, n) in zip(restOld, stillNew) { pairs.append((o, n)) }
-        removed = restOld.dropFirst(min(restOld.count, stillNew.count)).map { $0 + 1 }
-        added = stillNew.dropFirst(min(restOld.count, stillNew.count)).map { $0 + 1 }
+        // Then a row at the same position in both (a value changed in place); the rest were
+        // added or removed.
+        for n in stillNew where oldLeft.contains(n) {
+            pairs.append((n, n))
+            oldLeft.remove(n)
+        }
+        let paired = Set(pairs.map(\.new))
+        added = stillNew.filter { !paired.contains($0) }.map { $0 + 1 }
+        removed = oldLeft.sorted().map { $0 + 1 }
         for (o, n) in pairs.sorted(by: { $0.new < $1.new }) {
             for (c, column) in new.columns.enumerated() where !same(old.rows[o][c], new.rows[n][c]) {
                 changes.append(CellChange(row: n + 1, column: column, old: old.rows[o][c], new: new.rows[n][c]))

@@ -23,7 +23,7 @@ public struct SQLScript {
     public struct Outcome {
         /// The last statement's rows (no columns when it returns none, e.g. an UPDATE).
         public var table: ResultTable
-        /// Tables of the main database any statement read.
+        /// Tables of the main database any statement read (not views, not table-valued functions).
         public var tablesRead: Set<String>
         /// Run ids in the result's columns that are read straight from a run-id column
         /// (`runs.id`, `runs.parent_run_id`, any `run_id`); nil when the result has no such column.
@@ -37,7 +37,7 @@ public struct SQLScript {
     /// `readOnlyHint` is appended when the connection refused a write. The caller chooses the
     /// transaction; statements that begin or end one are refused.
     public func run(on db: Database, context: String, readOnlyHint: String? = nil) throws -> Outcome {
-        final class Reads { var tables = Set<String>(); var transactionStatement = false }
+        final class Reads { var tables = Set<String>(); var transactionStatement = false; var recording = true }
         let reads = Reads()
         var outcome = Outcome(table: ResultTable(columns: []), tablesRead: [], runsMentioned: nil, statements: 0, changes: 0)
         var used = Set<String>()
@@ -46,7 +46,7 @@ public struct SQLScript {
             try db.withAuthorizer({ action in
                 switch action.code {
                 case AuthorizerAction.SQLITE_READ:
-                    if action.database == "main", let table = action.first { reads.tables.insert(table) }
+                    if reads.recording, action.database == "main", let table = action.first { reads.tables.insert(table) }
                 case AuthorizerAction.SQLITE_TRANSACTION, AuthorizerAction.SQLITE_SAVEPOINT:
                     reads.transactionStatement = true
                     return .deny
@@ -67,7 +67,10 @@ public struct SQLScript {
                         statement.bind(binding.value, named: written)
                         used.insert(name)
                     }
+                    // tlens's own reads of the schema and of EXPLAIN are not the statement's.
+                    reads.recording = false
                     try Self.tablesOpened(by: statement, on: db).forEach { reads.tables.insert($0) }
+                    reads.recording = true
                     let columns = Int32(statement.columnCount)
                     var table = ResultTable(columns: (0..<columns).map { statement.columnName(at: $0) })
                     while try statement.step() {
@@ -91,7 +94,11 @@ public struct SQLScript {
             throw QueryError("\(context): --param \(binding.name): the SQL has no parameter :\(binding.name)"
                              + (names.isEmpty ? " (it has none)" : " (it has \(names.map { ":" + $0 }.joined(separator: ", ")))"))
         }
-        outcome.tablesRead = reads.tables
+        // Views and table-valued functions are reported by name too; their tables are there.
+        var tables = Set<String>()
+        let schema = try db.prepare("SELECT name FROM main.sqlite_schema WHERE type = 'table'")
+        while try schema.step() { if let name = schema.string(at: 0) { tables.insert(name) } }
+        outcome.tablesRead = reads.tables.intersection(tables)
         outcome.changes = db.totalChanges - before
         return outcome
     }
