@@ -45,12 +45,12 @@ struct QueryCommand: ParsableCommand {
     func validate() throws {
         if list {
             guard name == nil, !show, parameters.values.isEmpty, !save.save else {
-                throw ValidationError("--list takes no query name, --show, --param or --save")
+                throw CLIError("--list takes no query name, --show, --param or --save")
             }
         } else if name == nil {
-            throw ValidationError("name a query to run, or list them with --list")
+            throw CLIError("name a query to run, or list them with --list")
         }
-        if show && (!parameters.values.isEmpty || save.save) { throw ValidationError("--show prints the query; it takes no --param or --save") }
+        if show && (!parameters.values.isEmpty || save.save) { throw CLIError("--show prints the query; it takes no --param or --save") }
     }
 
     func run() throws {

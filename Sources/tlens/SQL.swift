@@ -35,7 +35,7 @@ struct SQLCommand: ParsableCommand {
     @OptionGroup var output: FormatOptions
 
     func validate() throws {
-        if write && save.save { throw ValidationError("--save stores a read-only analysis; it cannot be combined with --write") }
+        if write && save.save { throw CLIError("--save stores a read-only analysis; it cannot be combined with --write") }
     }
 
     func run() throws {

@@ -24,7 +24,7 @@ struct SaveOptions: ParsableArguments {
     var label: String?
 
     func validate() throws {
-        if label != nil && !save { throw ValidationError("--label names a saved analysis: add --save") }
+        if label != nil && !save { throw CLIError("--label names a saved analysis: add --save") }
     }
 }
 

@@ -4,7 +4,7 @@ import XCTest
 @testable import Store
 
 /// Named query files: the header, its parameters against the SQL, bindings, the library.
-final class NamedQueryTests: XCTestCase {
+final class NamedQueryFileTests: XCTestCase {
     func testHeaderGivesDescriptionParametersDefaultsAndDocumentation() throws {
         let query = try NamedQuery(name: "q", text: """
             -- q: what it shows
