@@ -53,7 +53,8 @@ public struct NamedQuery: Equatable {
     public init(name: String, text: String, source: Source) throws {
         let file = source == .shipped ? "queries/\(name).sql" : source.description
         func refuse(_ message: String) -> QueryError { QueryError("\(file): \(message)") }
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        // Any line end (a file saved with CRLF reads the same: "\r\n" is one Character).
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
         let header = lines.prefix { $0.hasPrefix("--") }.map { $0.dropFirst(2).trimmingCharacters(in: .whitespaces) }
         guard let first = header.first, let colon = first.firstIndex(of: ":"),
               first[..<colon].trimmingCharacters(in: .whitespaces) == name else {

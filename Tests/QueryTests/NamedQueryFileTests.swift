@@ -41,6 +41,7 @@ final class NamedQueryFileTests: XCTestCase {
         XCTAssertTrue(refusal("SELECT 1").contains("the first line must be"))
         XCTAssertTrue(refusal("-- q: x\n-- param a: one\n-- param a: two\nSELECT :a").contains("declared twice"))
         XCTAssertTrue(refusal("-- q: x\n").contains("holds no SQL statement"))
+        XCTAssertEqual(refusal("-- q: x\r\n-- param a: one (default: 1)\r\nSELECT :a\r\n"), "accepted")
     }
 
     func testBindingsRefuseUnknownAndMissingParametersAndTypeValues() throws {
