@@ -42,9 +42,3 @@ public enum Presets {
         return comment.drop { $0 == "#" || $0 == " " }.description
     }
 }
-
-/// The named SQL of queries/, embedded at build time.
-public enum NamedQueries {
-    public static var names: [String] { EmbeddedSQL.queries.map(\.name) }
-    public static func sql(named name: String) -> String? { EmbeddedSQL.queries.first { $0.name == name }?.sql }
-}

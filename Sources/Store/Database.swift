@@ -97,6 +97,10 @@ public final class Database {
         if vec != SQLITE_OK {
             throw DatabaseError.from(db, code: vec, sql: "tlens_vec_register", path: path)
         }
+        let digest = tlens_register_row_digest(db)
+        if digest != SQLITE_OK {
+            throw DatabaseError.from(db, code: digest, sql: "tlens_register_row_digest", path: path)
+        }
     }
 
     private var isClosed = false
@@ -137,6 +141,19 @@ public final class Database {
     ///     try db.execute("CREATE TABLE t(x); INSERT INTO t VALUES (1)")
     ///     try db.execute("INSERT INTO t VALUES (?)", [.integer(2)])
     public func execute(_ sql: String, _ arguments: [DatabaseValue] = []) throws {
+        try forEachStatement(in: sql) { statement in
+            if !arguments.isEmpty { statement.bind(arguments) }
+            try statement.execute()
+        }
+    }
+
+    /// Compiles the `;`-separated statements of `sql` one at a time and hands each to `body`,
+    /// compiling the next only after `body` returned (so a statement may use a table an earlier
+    /// one created). Whitespace and comments between statements are skipped. A compile error
+    /// names the statement up to its `;`.
+    ///
+    ///     try db.forEachStatement(in: "SELECT 1; SELECT 2") { s in while try s.step() { print(s.int64(at: 0)) } }
+    public func forEachStatement(in sql: String, _ body: (Statement) throws -> Void) throws {
         var utf8 = Array(sql.utf8CString)
         try utf8.withUnsafeMutableBufferPointer { buffer in
             var cursor: UnsafePointer<CChar>? = UnsafePointer(buffer.baseAddress!)
@@ -154,9 +171,7 @@ public final class Database {
                 guard code == SQLITE_OK else { throw DatabaseError.from(handle, code: code, sql: text) }
                 cursor = tail
                 guard let statement else { continue }  // whitespace or a comment
-                let wrapped = Statement(database: self, handle: statement, sql: text)
-                if !arguments.isEmpty { wrapped.bind(arguments) }
-                try wrapped.execute()
+                try body(Statement(database: self, handle: statement, sql: text))
             }
         }
     }
@@ -183,6 +198,8 @@ public final class Database {
     public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
     /// Rows changed by the last INSERT, UPDATE or DELETE.
     public var changes: Int { Int(sqlite3_changes(handle)) }
+    /// Rows changed by INSERT, UPDATE and DELETE statements since the connection opened.
+    public var totalChanges: Int { Int(sqlite3_total_changes(handle)) }
     /// Whether a transaction is open on this connection.
     public var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
 

@@ -98,6 +98,28 @@ public final class Statement {
         for (offset, value) in values.enumerated() { bind(value, at: Int32(offset + 1)) }
     }
 
+    /// The statement's parameters in index order, as written (`:run`, `@x`, `$y`, `?3`); nil
+    /// for an anonymous `?`.
+    public var parameterNames: [String?] {
+        (0..<sqlite3_bind_parameter_count(handle)).map { index in
+            sqlite3_bind_parameter_name(handle, index + 1).map { String(cString: $0) }
+        }
+    }
+
+    /// Binds `value` to the named parameter `name`, written with its prefix (`:run`). Returns
+    /// false when the statement has no such parameter. The value is bound, never spliced into
+    /// the SQL.
+    ///
+    ///     let s = try db.prepare("SELECT name FROM runs WHERE id = :run")
+    ///     s.bind(.integer(7), named: ":run")
+    @discardableResult
+    public func bind(_ value: DatabaseValue, named name: String) -> Bool {
+        let index = sqlite3_bind_parameter_index(handle, name)
+        guard index > 0 else { return false }
+        bind(value, at: index)
+        return true
+    }
+
     /// `bind(values)`, returning the statement: `try db.prepare(sql).bound([...]).firstRow()`.
     public func bound(_ values: [DatabaseValue]) -> Statement {
         bind(values)
@@ -142,6 +164,16 @@ public final class Statement {
     public func columnName(at index: Int32) -> String { String(cString: sqlite3_column_name(handle, index)) }
     /// Whether column `index` of the current row is NULL.
     public func isNull(at index: Int32) -> Bool { sqlite3_column_type(handle, index) == SQLITE_NULL }
+    /// The table and column that result column `index` is read straight from, when it is one
+    /// (not an expression): `("metrics", "run_id")` for `SELECT m.run_id FROM metrics m`.
+    public func columnOrigin(at index: Int32) -> (table: String, column: String)? {
+        guard let table = sqlite3_column_table_name(handle, index), let column = sqlite3_column_origin_name(handle, index) else { return nil }
+        return (String(cString: table), String(cString: column))
+    }
+    /// Whether the statement leaves the database unchanged (https://sqlite.org/c3ref/stmt_readonly.html).
+    public var isReadOnly: Bool { sqlite3_stmt_readonly(handle) != 0 }
+    /// Whether the statement is an `EXPLAIN` or `EXPLAIN QUERY PLAN` (it then reads no table).
+    public var isExplain: Bool { sqlite3_stmt_isexplain(handle) != 0 }
     /// Column `index` as an integer (SQLite converts other classes).
     @inline(__always) public func int64(at index: Int32) -> Int64 { sqlite3_column_int64(handle, index) }
     /// Column `index` as a double (SQLite converts other classes).

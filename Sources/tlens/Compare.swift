@@ -14,7 +14,8 @@ struct Compare: ParsableCommand {
         standard deviation and 95% confidence interval (Student t). --baseline PATH=VALUE \
         names a group; the Δ columns are differences of means with Welch 95% intervals. \
         --peak reports, per key, where the group mean is largest along the one --by axis and \
-        whether that peak is interior (a double-descent peak). Reads only.
+        whether that peak is interior (a double-descent peak). Reads only, unless --save \
+        (which stores the comparison for tlens rerun).
 
         Examples:
           tlens compare 3 7 9 --keys final.test_mse,final.p_test --baseline 3
@@ -39,6 +40,7 @@ struct Compare: ParsableCommand {
     @Flag(help: "Report where each key's group mean peaks along the --by axis.")
     var peak = false
 
+    @OptionGroup var save: SaveOptions
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var output: FormatOptions
 
@@ -54,6 +56,7 @@ struct Compare: ParsableCommand {
     }
 
     func run() throws {
-        output.emit(try request.table(try openCatalog(database)))
+        // Through the saved-analysis path always: a comparison shown is the one --save stores.
+        try runAnalysis(try AnalysisRequest(comparison: request), database: database, output: output, save: save)
     }
 }

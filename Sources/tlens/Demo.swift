@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
+import Query
 import Runner
-import Store
 
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,11 +24,13 @@ struct Demo: ParsableCommand {
         let outcome = try TrainCommand.train(try TrainCommand.prepare(configPath: nil, preset: "digits-3v5", overrides: overrides, name: nil),
                                              databasePath: database.path, quiet: quiet)
         // Headline figures through the shipped named query (queries/final_metrics.sql).
-        let db = try Database(path: database.path, mode: .readOnly)
-        let statement = try db.prepare(NamedQueries.sql(named: "final_metrics")!)
-        statement.bind(outcome.runID, at: 1)
+        let query = try QueryLibrary.shipped("final_metrics")
+        let table = try AnalysisRequest(query: query, bindings: query.bindings([("run", String(outcome.runID))]))
+            .execute(on: Archive(path: database.path), fingerprint: false).table
         var finals: [String: Double] = [:]
-        while try statement.step() { finals[statement.string(at: 0) ?? ""] = statement.double(at: 2) }
+        for row in table.rows {
+            if case .text(let key) = row[0], case .real(let value) = row[2] { finals[key] = value }
+        }
         func final(_ key: String) -> String { finals[key].map { String(format: "%.4g", $0) } ?? "—" }
         print("run \(outcome.uuid) (id \(outcome.runID)): \(outcome.status.rawValue) after \(outcome.stepsCompleted) steps into \(database.path)")
         print("")

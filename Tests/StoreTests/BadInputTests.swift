@@ -156,7 +156,7 @@ final class BadInputTests: XCTestCase {
         }
         // An empty file is still a new database, and a tlens database still opens.
         let empty = directory.path("empty.sqlite")
-        FileManager.default.createFile(atPath: empty, contents: Data())
+        XCTAssertTrue(FileManager.default.createFile(atPath: empty, contents: Data()))
         XCTAssertNoThrow(try Database.openTLens(path: empty).close())
         XCTAssertNoThrow(try Database.openTLens(path: try makeDatabase("tlens.sqlite")).close())
     }
