@@ -48,8 +48,7 @@ public final class Archive {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: url.deletingLastPathComponent().path)) ?? []
         let near = nearestName(to: url.lastPathComponent, in: names.filter { !$0.hasSuffix("-wal") && !$0.hasSuffix("-shm") }.sorted())
         let folder = (path as NSString).deletingLastPathComponent
-        return "\(path): no such database" + (near.map { "; did you mean \(folder.isEmpty ? $0 : folder + "/" + $0)?" }
-            ?? " (train a run first, or pass --db PATH)")
+        return "\(path): no such database" + (near.map { "; did you mean \(folder.isEmpty ? $0 : folder + "/" + $0)?" } ?? "")
     }
 
     /// Whether the file has `table` (older schema versions lack the later ones).

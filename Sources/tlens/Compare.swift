@@ -19,7 +19,7 @@ struct Compare: ParsableCommand {
 
         Examples:
           tlens compare 3 7 9 --keys final.test_mse,final.p_test --baseline 3
-          tlens compare --sweep sweep-lr --by optimizer.lr --keys final.test_mse,approx_ratio
+          tlens compare --sweep sweep-lr --keys final.test_mse,approx_ratio
           tlens compare --sweep dd-width --by model.hidden --keys final.test_mse --peak
         """)
 

@@ -16,7 +16,7 @@ struct Plot: ParsableCommand {
         Examples:
           tlens plot 3 7 --key test_mse --log-y --out test_mse.svg
           tlens plot 3 --key approx_err_tel,approx_err_lin --log-y --out approx.svg
-          tlens plot --sweep dd-width --x model.hidden --key final.test_mse,final.p_test --log-x --out dd.svg
+          tlens plot --sweep dd --x model.hidden --key final.p_test --log-x --out dd.svg
         """)
 
     @Argument(help: ArgumentHelp("Runs to draw curves for: ids, uuids (prefixes) or names.", valueName: "run"))

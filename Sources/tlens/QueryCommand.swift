@@ -19,7 +19,7 @@ struct QueryCommand: ParsableCommand {
         Examples:
           tlens query --list
           tlens query final_metrics --param run=7
-          tlens query sweep_table --param sweep=sweep-lr --param key=test_acc --format csv
+          tlens query sweep_table --param sweep=sweep-lr --param key=test_acc
           tlens query double_descent --param sweep=dd-width --save --label dd
           tlens query grokking_timeline --show
         """)

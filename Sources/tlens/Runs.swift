@@ -20,7 +20,7 @@ struct RunsCommand: ParsableCommand {
         Examples:
           tlens runs
           tlens runs --sweep sweep-lr --sort final.test_mse:desc
-          tlens runs --where 'optimizer.lr<=0.01' --where 'status=completed' --format csv
+          tlens runs --where 'optimizer.lr<=0.01' --where status=completed --format csv
           tlens runs --where 'name~*seed=1' --keys final.p_train,p_ratio --limit 5
         """)
 

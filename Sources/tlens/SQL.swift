@@ -19,8 +19,8 @@ struct SQLCommand: ParsableCommand {
 
         Examples:
           tlens sql "SELECT id, name, effective_status FROM runs_view"
-          tlens sql "SELECT step, vec_mean(data) FROM vectors WHERE run_id = :run AND kind = 'pred'" --param run=3
-          tlens sql --write "UPDATE runs SET name = :name WHERE id = 3" --param name=baseline
+          tlens sql "SELECT step, vec_mean(data) FROM vectors WHERE run_id = 3"
+          tlens sql --write "UPDATE runs SET name = :n WHERE id = 3" --param n=base
         """)
 
     @Argument(help: ArgumentHelp("SQL statements, separated by ;.", valueName: "sql"))
