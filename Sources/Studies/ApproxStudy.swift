@@ -11,10 +11,10 @@ public struct ApproxStudy: Study {
     public let name = "approx"
     public let question = "Does the telescoping model (the network's initial prediction plus every step's first-order change) track the trained network far more closely than the model linearized at initialization, and more closely the smaller the learning rate?"
 
-    public func sweepPresets(quick: Bool) -> [String] { [quick ? "study-approx-quick" : "study-approx"] }
+    public func sweepPresets(_ size: StudySize) -> [String] { [size.preset("study-approx")] }
 
-    public func findings(_ reader: MetricReader, quick: Bool) throws -> [Finding] {
-        let sweep = try sweepNames(quick: quick)[0]
+    public func findings(_ reader: MetricReader, size: StudySize) throws -> [Finding] {
+        let sweep = try sweepNames(size)[0]
         let runs = reader.runs(ofSweep: sweep).filter { $0.summary.effectiveStatus == .completed }
         guard !runs.isEmpty else {
             return [Finding(claim: "telescoping error ≪ linearized error", rule: "—", held: nil, figures: "no completed runs in \(sweep)")]
@@ -55,8 +55,8 @@ public struct ApproxStudy: Study {
         return [first, second]
     }
 
-    public func sections(_ reader: MetricReader, quick: Bool) throws -> [ReportSection] {
-        let sweep = try sweepNames(quick: quick)[0]
+    public func sections(_ reader: MetricReader, size: StudySize) throws -> [ReportSection] {
+        let sweep = try sweepNames(size)[0]
         let runs = reader.runs(ofSweep: sweep).filter { $0.summary.effectiveStatus == .completed }
         let sizes = Set(runs.compactMap { $0.params["optimizer.batch_size"] }).sorted { (Double($0) ?? 0) < (Double($1) ?? 0) }
         var figures: [String] = []

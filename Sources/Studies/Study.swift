@@ -4,34 +4,45 @@ import Runner
 import Spelling
 import Store
 
+/// How big a study runs: `full` (the settings docs/studies.md reports), `quick` (`--quick`,
+/// seconds to a minute on a laptop; what `tlens demo` runs) and `smoke` (CI: every part runs,
+/// too small for the findings to mean much). Presets are `study-NAME`, `study-NAME-quick`,
+/// `study-NAME-smoke`.
+public enum StudySize: String, CaseIterable, Sendable {
+    case full, quick, smoke
+
+    /// The preset name of a study sweep at this size: `study-approx-quick`.
+    public func preset(_ base: String) -> String { self == .full ? base : "\(base)-\(rawValue)" }
+}
+
 /// One of the paper's case studies as one command (docs/studies.md): shipped sweeps, optional
 /// work on the trained runs (weight averaging), findings decided by rules written before the
 /// figures, and a report.
 ///
 ///     let study = try Studies.named("approx")
-///     // tlens study approx: run study.sweepPresets(quick:), then study.afterSweeps(…), then
-///     let findings = try study.findings(reader, quick: true)
+///     // tlens study approx: study.sweepPresets(.quick) run as sweeps, then study.afterSweeps(…)
+///     let findings = try study.findings(reader, size: .quick)
 public protocol Study {
     /// The command's argument: `tlens study NAME`.
     var name: String { get }
     /// The question the study answers, one sentence.
     var question: String { get }
     /// Sweep presets (`examples/study-*.yaml`), in the order they run.
-    func sweepPresets(quick: Bool) -> [String]
+    func sweepPresets(_ size: StudySize) -> [String]
     /// Work that needs the trained state after the sweeps (LMC's children and averages).
-    func afterSweeps(databasePath: String, quick: Bool, progress: (String) -> Void) throws
+    func afterSweeps(databasePath: String, size: StudySize, progress: (String) -> Void) throws
     /// What the runs show, each finding with its rule and whether it held.
-    func findings(_ reader: MetricReader, quick: Bool) throws -> [Finding]
+    func findings(_ reader: MetricReader, size: StudySize) throws -> [Finding]
     /// The study's own report sections (plots and tables), after the findings.
-    func sections(_ reader: MetricReader, quick: Bool) throws -> [ReportSection]
+    func sections(_ reader: MetricReader, size: StudySize) throws -> [ReportSection]
 }
 
 extension Study {
-    public func afterSweeps(databasePath: String, quick: Bool, progress: (String) -> Void) throws {}
+    public func afterSweeps(databasePath: String, size: StudySize, progress: (String) -> Void) throws {}
 
     /// The sweep names this study's presets create (the `name:` of each spec).
-    public func sweepNames(quick: Bool) throws -> [String] {
-        try sweepPresets(quick: quick).map { preset in
+    public func sweepNames(_ size: StudySize) throws -> [String] {
+        try sweepPresets(size).map { preset in
             guard let text = Presets.sweepText(named: preset) else { throw StudyError("study \(name): preset \(preset) is not shipped") }
             return try SweepSpec.load(text: text, source: "preset \(preset)").name
         }

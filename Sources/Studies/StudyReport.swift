@@ -5,7 +5,7 @@ import Store
 /// What one study produced: its findings and its report page.
 public struct StudyOutcome {
     public var study: Study
-    public var quick: Bool
+    public var size: StudySize
     public var findings: [Finding]
     public var page: ReportPage
 }
@@ -13,24 +13,24 @@ public struct StudyOutcome {
 extension Study {
     /// Findings and the report: the question and the findings table first, then the study's
     /// own plots, then every run it trained.
-    public func outcome(_ reader: MetricReader, quick: Bool) throws -> StudyOutcome {
-        let findings = try self.findings(reader, quick: quick)
+    public func outcome(_ reader: MetricReader, size: StudySize) throws -> StudyOutcome {
+        let findings = try self.findings(reader, size: size)
         let table = ReportTable(header: ["finding", "verdict", "rule", "figures"],
                                 rows: findings.map { [$0.claim, $0.verdict, $0.rule, $0.figures] })
-        var sections = [ReportSection(heading: "Findings", text: question + (quick ? "\n\nQuick settings (tlens study \(name) --quick); docs/studies.md gives the full-size ones." : ""),
+        var sections = [ReportSection(heading: "Findings", text: question + (size == .full ? "" : "\n\n\(size == .quick ? "Quick" : "Smoke-test") settings (tlens study \(name) --\(size.rawValue)); docs/studies.md gives the full-size ones."),
                                       tables: [table], id: "findings")]
-        sections += try self.sections(reader, quick: quick)
+        sections += try self.sections(reader, size: size)
         var runs = ResultTable(columns: [])
-        for sweep in try sweepNames(quick: quick) where reader.catalog.runs.contains(where: { $0.sweep == sweep }) {
+        for sweep in try sweepNames(size) where reader.catalog.runs.contains(where: { $0.sweep == sweep }) {
             let listed = try Listings.runs(reader, selection: RunSelection(sweep: sweep))
             if runs.columns.isEmpty { runs = listed } else if runs.columns == listed.columns { runs.rows += listed.rows }
             else { sections.append(ReportSection(heading: "Runs of \(sweep)", tables: [ReportRequest.reportTable(listed)])) }
         }
         if !runs.rows.isEmpty { sections.append(ReportSection(heading: "Runs", tables: [ReportRequest.reportTable(runs)], id: "runs")) }
-        let page = ReportPage(title: "tlens study \(name)\(quick ? " (quick)" : "")",
+        let page = ReportPage(title: "tlens study \(name)\(size == .full ? "" : " (\(size.rawValue))")",
                               subtitle: "\(reader.catalog.archive.path) · written \(ISO8601DateFormatter().string(from: Date()))",
                               sections: sections)
-        return StudyOutcome(study: self, quick: quick, findings: findings, page: page)
+        return StudyOutcome(study: self, size: size, findings: findings, page: page)
     }
 }
 

@@ -1,65 +1,97 @@
 import ArgumentParser
 import Foundation
 import Query
-import Runner
+import Studies
 
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "The main job: train the digits 3-vs-5 example through the full lens.",
+        abstract: "The main job: every case study at its quick size, one report linking them, one summary.",
         discussion: """
-        Trains the shipped preset digits-3v5 (a one-hidden-layer ReLU MLP on the built-in UCI \
-        digits, plain SGD, exact smoother, kernel statistics) into the database, then prints \
-        the run's headline figures and a stock sqlite3 query that reads them back.
+        Runs the quick version of each study (approx, double-descent, grokking, gbt-vs-nn, \
+        lmc; docs/studies.md) into the database, writes each study's report beside --out \
+        (tlens-report-NAME.html) and an index page (--out, default tlens-report.html) linking \
+        them, and prints one summary: per study, each finding, whether this run replicated \
+        it, and the figures. Re-running continues where it stopped (completed runs are kept). \
+        About 5 minutes on a 2-core machine with a release build.
         """)
 
     @OptionGroup var database: DatabaseOptions
 
-    @Option(name: .customLong("set"), help: ArgumentHelp("Override one config value (repeatable).", valueName: "key.path=value"))
-    var overrides: [String] = []
+    @Option(help: ArgumentHelp("The index page to write; study reports go beside it.", valueName: "file.html"))
+    var out = "tlens-report.html"
 
-    @Flag(name: .long, help: "No progress line.")
+    @Option(help: "Worker processes for the sweeps.")
+    var jobs = 2
+
+    @Option(help: ArgumentHelp("Only these studies (comma-separated).", valueName: "names"))
+    var studies: String?
+
+    @Flag(help: .hidden)
+    var smoke = false
+
+    @Flag(help: "No progress lines.")
     var quiet = false
 
-    func run() throws {
-        let outcome = try TrainCommand.train(try TrainCommand.prepare(configPath: nil, preset: "digits-3v5", overrides: overrides, name: nil),
-                                             databasePath: database.path, quiet: quiet)
-        // Headline figures through the shipped named query (queries/final_metrics.sql).
-        let query = try QueryLibrary.shipped("final_metrics")
-        let table = try AnalysisRequest(query: query, bindings: query.bindings([("run", String(outcome.runID))]))
-            .execute(on: Archive(path: database.path), fingerprint: false).table
-        var finals: [String: Double] = [:]
-        for row in table.rows {
-            if case .text(let key) = row[0], case .real(let value) = row[2] { finals[key] = value }
-        }
-        func final(_ key: String) -> String { finals[key].map { String(format: "%.4g", $0) } ?? "—" }
-        print("run \(outcome.uuid) (id \(outcome.runID)): \(outcome.status.rawValue) after \(outcome.stepsCompleted) steps into \(database.path)")
-        print("")
-        for line in Self.table([["", "network", "telescoped", "linearized"],
-                                ["test accuracy", final("test_acc"), final("tel_test_acc"), final("lin_test_acc")],
-                                ["test mse", final("test_mse"), final("tel_test_mse"), final("lin_test_mse")]]) {
-            print("  " + line)
-        }
-        print("  approx. error (mean |f − model| on test)  telescoped \(final("approx_err_tel"))   linearized \(final("approx_err_lin"))")
-        print("  effective parameters  p_train \(final("p_train"))   p_test \(final("p_test"))")
-        print("")
-        print("Read them back with stock sqlite3:")
-        print("""
-          sqlite3 \(database.path) "SELECT k.name, m.step, m.value FROM metrics m JOIN metric_keys k ON k.id = m.key_id \\
-            WHERE m.run_id = \(outcome.runID) AND k.name IN ('test_acc','tel_test_acc','lin_test_acc','p_train','p_test') \\
-            AND m.step = (SELECT max(step) FROM metrics WHERE run_id = m.run_id AND key_id = m.key_id)"
-        """)
+    func validate() throws {
+        guard (1...256).contains(jobs) else { throw ValidationError("--jobs must be 1…256") }
     }
 
-    /// Rows as aligned columns, each as wide as its widest cell: the first (labels) left-aligned,
-    /// the others (numbers, and their headers) right-aligned.
-    static func table(_ rows: [[String]]) -> [String] {
-        let columns = rows.map(\.count).max() ?? 0
-        let widths = (0..<columns).map { c in rows.map { c < $0.count ? $0[c].count : 0 }.max() ?? 0 }
-        return rows.map { row in
-            row.enumerated().map { c, cell in
-                let padding = String(repeating: " ", count: widths[c] - cell.count)
-                return c == 0 ? cell + padding : padding + cell
-            }.joined(separator: "   ")
+    func run() throws {
+        let chosen = try studies.map { try commaList([$0]).map(Studies.named) } ?? Studies.all
+        let size: StudySize = smoke ? .smoke : .quick
+        let start = Date()
+        let index = URL(fileURLWithPath: out)
+        let folder = index.deletingLastPathComponent()
+        var outcomes: [(StudyOutcome, String)] = []
+        for study in chosen {
+            let began = Date()
+            let outcome = try StudyCommand.perform(study, size: size, databasePath: database.path, jobs: jobs, quiet: quiet)
+            let file = "\(index.deletingPathExtension().lastPathComponent)-\(study.name).html"
+            try writeStaged(outcome.page.html(), to: folder.appendingPathComponent(file).path)
+            outcomes.append((outcome, file))
+            if !quiet {
+                FileHandle.standardError.write(Data(String(format: "tlens: study %@ done in %.0f s\n", study.name, Date().timeIntervalSince(began)).utf8))
+            }
         }
+        try writeStaged(Self.index(outcomes, database: database.path, size: size).html(), to: out)
+        print(Self.summary(outcomes.map(\.0)))
+        print("")
+        print(String(format: "%d studies in %.0f s into %@; report: %@", outcomes.count, Date().timeIntervalSince(start), database.path, out))
+    }
+
+    /// The index page: the summary table, and a link to each study's report.
+    static func index(_ outcomes: [(StudyOutcome, String)], database: String, size: StudySize) -> ReportPage {
+        let table = ReportTable(header: ["study", "finding", "verdict", "figures"], rows: outcomes.flatMap { outcome, _ in
+            outcome.findings.map { [outcome.study.name, $0.claim, $0.verdict, $0.figures] }
+        })
+        var sections = [ReportSection(heading: "Summary",
+                                      text: "Each study ran its \(size.rawValue) settings; a verdict is computed from the runs by the rule docs/studies.md states.",
+                                      tables: [table], id: "summary",
+                                      links: outcomes.map { ("\($0.0.study.name): \($0.0.study.question)", $0.1) })]
+        for (outcome, file) in outcomes {
+            sections.append(ReportSection(heading: outcome.study.name, text: outcome.study.question + "\n\nFull report: \(file)",
+                                          tables: [], figures: Array(outcome.page.sections.dropFirst().first?.figures.prefix(2) ?? []),
+                                          links: [("\(outcome.study.name) report", file)]))
+        }
+        return ReportPage(title: "tlens demo", subtitle: "\(database) · \(outcomes.count) studies · written \(ISO8601DateFormatter().string(from: Date()))",
+                          sections: sections)
+    }
+
+    /// Per study, per finding: verdict, claim, then the figures indented below.
+    static func summary(_ outcomes: [StudyOutcome]) -> String {
+        var rows: [[String]] = [["study", "verdict", "finding"]]
+        var lines: [String] = []
+        for outcome in outcomes {
+            for (i, finding) in outcome.findings.enumerated() {
+                rows.append([i == 0 ? outcome.study.name : "", finding.verdict, finding.claim])
+                rows.append(["", "", "  " + finding.figures])
+            }
+        }
+        let widths = (0..<2).map { c in rows.map { $0[c].count }.max() ?? 0 }
+        for row in rows {
+            lines.append(row[0].padding(toLength: widths[0], withPad: " ", startingAt: 0) + "  "
+                         + row[1].padding(toLength: widths[1], withPad: " ", startingAt: 0) + "  " + row[2])
+        }
+        return lines.joined(separator: "\n")
     }
 }

@@ -28,6 +28,11 @@ struct StudyCommand: ParsableCommand {
     @Flag(help: "The small settings (seconds to a minute each) instead of the full-size ones.")
     var quick = false
 
+    @Flag(help: .hidden)
+    var smoke = false
+
+    var size: StudySize { smoke ? .smoke : quick ? .quick : .full }
+
     @Option(help: "Worker processes for the sweeps.")
     var jobs = 1
 
@@ -45,7 +50,7 @@ struct StudyCommand: ParsableCommand {
 
     func run() throws {
         let study = try Studies.named(name)
-        let outcome = try StudyCommand.perform(study, quick: quick, databasePath: database.path, jobs: jobs, quiet: quiet)
+        let outcome = try StudyCommand.perform(study, size: size, databasePath: database.path, jobs: jobs, quiet: quiet)
         let path = out ?? "tlens-study-\(study.name).html"
         try writeStaged(outcome.page.html(), to: path)
         print(StudyCommand.summary(outcome))
@@ -53,8 +58,8 @@ struct StudyCommand: ParsableCommand {
     }
 
     /// Runs a study's sweeps and after-work on the database, then reads its findings.
-    static func perform(_ study: Study, quick: Bool, databasePath: String, jobs: Int, quiet: Bool) throws -> StudyOutcome {
-        for preset in study.sweepPresets(quick: quick) {
+    static func perform(_ study: Study, size: StudySize, databasePath: String, jobs: Int, quiet: Bool) throws -> StudyOutcome {
+        for preset in study.sweepPresets(size) {
             guard let text = Presets.sweepText(named: preset) else { throw CLIError("study \(study.name): preset \(preset) is not shipped") }
             let sweep = try SweepSpec.load(text: text, source: "preset \(preset)")
             if !quiet { FileHandle.standardError.write(Data("tlens: study \(study.name): sweep \(sweep.name) (\(sweep.points.count) runs)\n".utf8)) }
@@ -62,15 +67,15 @@ struct StudyCommand: ParsableCommand {
             if interrupted { throw ExitCode(130) }
             if status.done < status.total { throw CLIError("study \(study.name): sweep \(sweep.name) left \(status.total - status.done) runs unfinished") }
         }
-        try study.afterSweeps(databasePath: databasePath, quick: quick) { line in
+        try study.afterSweeps(databasePath: databasePath, size: size) { line in
             if !quiet { FileHandle.standardError.write(Data("tlens: study \(study.name): \(line)\n".utf8)) }
         }
-        return try study.outcome(MetricReader(RunCatalog(Archive(path: databasePath))), quick: quick)
+        return try study.outcome(MetricReader(RunCatalog(Archive(path: databasePath))), size: size)
     }
 
     /// One line per finding: verdict, claim, figures.
     static func summary(_ outcome: StudyOutcome) -> String {
-        var lines = ["study \(outcome.study.name)\(outcome.quick ? " (quick)" : ""):"]
+        var lines = ["study \(outcome.study.name)\(outcome.size == .full ? "" : " (\(outcome.size.rawValue))"):"]
         for f in outcome.findings {
             lines.append("  [\(f.verdict)] \(f.claim)")
             lines.append("      \(f.figures)")

@@ -3,12 +3,12 @@ import XCTest
 import Runner
 
 final class StudyRegistryTests: XCTestCase {
-    /// Every study's presets are shipped, parse, and name distinct sweeps for quick and full.
+    /// Every study's presets are shipped at every size, parse, and name distinct sweeps.
     func testEveryStudyShipsItsSweeps() throws {
         for study in Studies.all {
-            let quick = try study.sweepNames(quick: true), full = try study.sweepNames(quick: false)
-            XCTAssertFalse(quick.isEmpty, study.name)
-            XCTAssertTrue(Set(quick).isDisjoint(with: full), "\(study.name): quick and full sweeps share a name")
+            let names = try StudySize.allCases.map { try study.sweepNames($0) }
+            XCTAssertFalse(names[0].isEmpty, study.name)
+            XCTAssertEqual(Set(names.flatMap { $0 }).count, names.reduce(0) { $0 + $1.count }, "\(study.name): sizes share a sweep name")
         }
         XCTAssertThrowsError(try Studies.named("aprox")) { XCTAssertTrue("\($0)".contains("did you mean approx?"), "\($0)") }
     }
