@@ -53,6 +53,6 @@ let package = Package(
         .testTarget(name: "LensTests", dependencies: ["Learning", "Lens", "Nets", "Linalg", "Data", "Runner", "Store"], swiftSettings: v5),
         .testTarget(name: "QueryTests", dependencies: ["Query", "Store", "CZlib"], swiftSettings: v5),
         .testTarget(name: "StudyTests", dependencies: ["Studies", "Query", "Runner", "Store"], swiftSettings: v5),
-        .testTarget(name: "CLITests", dependencies: ["Store", "Spelling", "tlens"], swiftSettings: v5),
+        .testTarget(name: "CLITests", dependencies: ["Studies", "Store", "Spelling", "tlens"], swiftSettings: v5),
     ]
 )

@@ -177,32 +177,6 @@ final class CLIPolishTests: TemporaryDirectoryTestCase {
 
     // MARK: 4. the demo's table
 
-    func testDemoTableNumbersSitUnderTheirHeaders() throws {
-        let db = path("demo.sqlite")
-        let o = try tlens(["demo", "--db", db, "--set", "steps=2", "--quiet"])
-        XCTAssertEqual(o.status, 0, o.stderr)
-        let lines = o.stdout.split(separator: "\n").map(String.init)
-        let header = try XCTUnwrap(lines.firstIndex { $0.contains("network") && $0.contains("telescoped") })
-        func rightEdges(_ line: String) -> [Int] {
-            let characters = Array(line)
-            return characters.indices.filter { characters[$0] != " " && ($0 + 1 == characters.count || characters[$0 + 1] == " ") }
-        }
-        let edges = rightEdges(lines[header])
-        XCTAssertEqual(edges.count, 3, lines[header])
-        // The values: the run's final metrics, as %.4g (an independent read of the database).
-        let database = try Database(path: db, mode: .readOnly)
-        let run = try XCTUnwrap(try database.runs().first).id
-        func last(_ key: String) throws -> String { String(format: "%.4g", try XCTUnwrap(try database.scalars(run: run, key: key).last).value) }
-        for (offset, (label, keys)) in [("test accuracy", ["test_acc", "tel_test_acc", "lin_test_acc"]),
-                                        ("test mse", ["test_mse", "tel_test_mse", "lin_test_mse"])].enumerated() {
-            let row = lines[header + 1 + offset]
-            XCTAssertTrue(row.hasPrefix("  " + label), row)
-            XCTAssertEqual(Array(rightEdges(row).suffix(3)), edges, "\(row)\n\(lines[header])")
-            let cells = row.dropFirst(2 + label.count).split(separator: " ").map(String.init)
-            XCTAssertEqual(cells, try keys.map(last), row)
-        }
-    }
-
     // MARK: 5. help texts at 80 columns
 
     func testEveryHelpTextWrapsCleanlyAtEightyColumns() throws {
