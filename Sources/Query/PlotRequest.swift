@@ -88,7 +88,10 @@ public struct PlotRequest {
         }
         var series: [PlotSeries] = []
         for run in runs {
-            let name = catalog.runs.first { $0.id == run }?.summary.name ?? "run \(run)"
+            // A sweep's runs are named "SWEEP axis=value …": the axes alone tell them apart.
+            let entry = catalog.runs.first { $0.id == run }
+            var name = entry?.summary.name ?? "run \(run)"
+            if let sweep = entry?.sweep, name.hasPrefix(sweep + " ") { name.removeFirst(sweep.count + 1) }
             for key in keys {
                 var points = try catalog.archive.database.scalars(run: run, key: key).map { PlotPoint(x: Double($0.step), y: $0.value) }
                 if let every, every > 1 { points = points.filter { Int($0.x) % every == 0 } }
