@@ -157,6 +157,13 @@ public final class PreparedRun {
                               batchSize: config.optimizer.batchSize, seed: config.seed)
     }
 
+    /// The training rows and the evaluated test rows as the run sees them (after its
+    /// transforms), point by point: for baselines outside tlens (`tlens data-export`).
+    public var exportedData: (train: (x: [[Float]], y: [[Float]]), test: (x: [[Float]], y: [[Float]])) {
+        func rows(_ m: Matrix) -> [[Float]] { (0..<m.rows).map { Array(UnsafeBufferPointer(start: m.row($0), count: m.cols)) } }
+        return ((rows(trainX), rows(trainY)), (rows(testX), rows(testY)))
+    }
+
     public var problem: LensProblem {
         LensProblem(trainX: trainX, trainY: trainY, testX: testX, testY: testY, evalTrain: evalTrain,
                     reference: reference, classification: split.train.classCount != nil)

@@ -17,7 +17,7 @@ struct TLens: ParsableCommand {
         """,
         version: "0.1.0",
         subcommands: [Train.self, Resume.self, Sweep.self, SweepWorker.self, Merge.self, Reproduce.self, PresetsCommand.self, Check.self,
-                      RunsCommand.self, Show.self, MetricsCommand.self, Compare.self, Export.self, Plot.self, Report.self, Demo.self, Bench.self])
+                      RunsCommand.self, Show.self, MetricsCommand.self, Compare.self, Export.self, Plot.self, Report.self, Demo.self, Bench.self, DataExport.self])
 
     static let version = "0.1.0"
 }
