@@ -80,6 +80,9 @@ public final class BoostedTreesLearner: KernelLearner {
 
     public var trainCount: Int { trainX.rows }
 
+    /// min(2^max_depth, |S_t|): no tree has more leaves.
+    var maximumLeaves: Int { min(1 << spec.maxDepth, spec.subsampleSize(trainCount: trainX.rows)) }
+
     /// f_t over `x`: f_0 plus every tree's leaf value, in round order.
     public func predict(_ x: Matrix, into out: Matrix) {
         precondition(x.cols == bins.featureCount && out.rows == x.rows, "predict: \(x.rows)×\(x.cols) points for \(bins.featureCount) features")
@@ -163,7 +166,8 @@ public final class BoostedTreesLearner: KernelLearner {
     public func applyStepKernel(_ r: Matrix, into out: Matrix, alpha: Float) {
         let batch = observation.batch, k = r.cols
         precondition(r.rows == batch.count && out.rows == watchedCodes.rows && out.cols == k, "applyStepKernel: shapes do not match the last round")
-        let sums = scratch.matrix(0, rows: leafWeights.count, cols: k)
+        // Sized for the most leaves a tree can have, so later, bushier trees reuse the storage.
+        let sums = scratch.matrix(0, rows: maximumLeaves, cols: k).rows(0..<leafWeights.count)
         sums.fill(0)
         for (j, i) in batch.enumerated() { Vec.axpy(k, 1, r.row(j), sums.row(Int(leafOfTrain[i]))) }
         for u in 0..<watchedCodes.rows {

@@ -142,6 +142,17 @@ final class BoostedTreesLensTests: XCTestCase {
         }
     }
 
+    /// After warm-up, rounds of learner and lens — recorded states included — allocate no float
+    /// storage, whichever smoother runs (lens.md §0; counted on FloatBuffer).
+    func testTheRoundLoopAllocatesNoFloatStorageAfterWarmUp() throws {
+        for overrides in [[], ["lens.smoother=probes", "lens.probes=8"], ["lens.smoother=off"]] {
+            let (_, loop) = try trainTrees(yaml, overrides: overrides + ["lens.every=1"], rounds: 2)
+            let before = FloatBuffer.allocations
+            for _ in 0..<12 { loop.lens.observe(loop.learner.step()) }
+            XCTAssertEqual(FloatBuffer.allocations - before, 0, "\(overrides): float buffers allocated in 12 rounds")
+        }
+    }
+
     /// ±1 classification targets are one output: accuracy is recorded next to the MSE.
     func testTwoClassTargetsTrainWithAccuracy() throws {
         let (sink, _) = try trainTrees("""
