@@ -41,6 +41,7 @@ bench: release
 	.build/release/tlens bench train
 	.build/release/tlens bench lens
 	.build/release/tlens bench checkpoint
+	.build/release/tlens bench gbt
 
 clean:
 	rm -rf .build

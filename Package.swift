@@ -31,24 +31,27 @@ let package = Package(
         .target(name: "Linalg", dependencies: ["CDNNL"], swiftSettings: v5),
         .target(name: "Learning", dependencies: ["Linalg"], swiftSettings: v5),
         .target(name: "Nets", dependencies: ["Linalg", "Learning"], swiftSettings: v5),
+        // Gradient-boosted trees: a KernelLearner with its own exact step kernel (docs/lens.md §9).
+        .target(name: "Boost", dependencies: ["Linalg", "Learning"], swiftSettings: v5),
         .target(name: "Data", dependencies: ["Linalg", "CZlib", "Spelling"], swiftSettings: v5, plugins: ["EmbedResources"]),
         .target(name: "Lens", dependencies: ["Learning", "Nets", "Linalg", "Data"], swiftSettings: v5),
         // Derived metrics, comparisons, named queries, saved analyses, plots and reports: reads
         // what Store wrote; never trains (docs/query.md).
         .target(name: "Query", dependencies: ["Store", "Spelling"], swiftSettings: v5, plugins: ["EmbedResources"]),
-        .target(name: "Runner", dependencies: ["Learning", "Lens", "Nets", "Data", "Store", "Spelling", .product(name: "Yams", package: "Yams")], swiftSettings: v5, plugins: ["EmbedResources"]),
+        .target(name: "Runner", dependencies: ["Learning", "Lens", "Nets", "Boost", "Data", "Store", "Spelling", .product(name: "Yams", package: "Yams")], swiftSettings: v5, plugins: ["EmbedResources"]),
         // The paper's case studies: shipped sweeps, findings with their verdict rules, reports.
-        .target(name: "Studies", dependencies: ["Runner", "Query", "Store", "Spelling", "Nets", "Data", "Linalg"], swiftSettings: v5),
+        .target(name: "Studies", dependencies: ["Runner", "Query", "Store", "Spelling", "Nets", "Boost", "Data", "Linalg"], swiftSettings: v5),
         // A recording process the Store tests SIGKILL and run two at a time on one file.
         .executableTarget(name: "StoreChild", dependencies: ["Store"], swiftSettings: v5),
         .executableTarget(name: "tlens", dependencies: [
-            "Runner", "Query", "Studies", "Store", "Linalg", "Learning", "Nets", "Lens", "Spelling",
+            "Runner", "Query", "Studies", "Store", "Linalg", "Learning", "Nets", "Boost", "Lens", "Spelling",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
 
         .testTarget(name: "VecSQLTests", dependencies: ["CSQLite", "CVecSQL"], exclude: ["check_extension.py"], swiftSettings: v5),
         .testTarget(name: "StoreTests", dependencies: ["Store", "StoreChild"], swiftSettings: v5),
         .testTarget(name: "NetsTests", dependencies: ["Learning", "Nets", "Linalg", "Data"], swiftSettings: v5),
+        .testTarget(name: "BoostTests", dependencies: ["Boost", "Learning", "Lens", "Linalg", "Data", "Runner", "Store"], swiftSettings: v5),
         .testTarget(name: "DataTests", dependencies: ["Data", "Linalg"], swiftSettings: v5),
         .testTarget(name: "LensTests", dependencies: ["Learning", "Lens", "Nets", "Linalg", "Data", "Runner", "Store"], swiftSettings: v5),
         .testTarget(name: "QueryTests", dependencies: ["Query", "Store", "CZlib"], swiftSettings: v5),

@@ -53,4 +53,23 @@ public protocol KernelLearner: Learner {
     var lastIncrement: Matrix { get }
     /// `A_t(watched, B_t)` of the last step, `(m·C) × (b·C)`, row `x·C + c`, column `j·C + c'`.
     func stepKernel(into out: Matrix)
+    /// `out += α A_t(watched, B_t) r` for `r` of `b·C` rows (one per batch entry and output, in
+    /// batch order) and any number of columns; `out` has `m·C` rows. The lens's smoother runs on
+    /// this (lens.md (8.12)); a learner whose kernel has structure (trees: leaf sums) applies it
+    /// without forming it. The default forms `stepKernel` and multiplies, allocating the kernel.
+    func applyStepKernel(_ r: Matrix, into out: Matrix, alpha: Float)
+    /// Kernel weight norms ω(x) of lens.md (6.2) over every training point, of the last step's
+    /// kernel without its step size (K_t = A_t / γ_t), for the m watched points; false when the
+    /// learner does not know them (the default), and the lens then records none.
+    func stepKernelWeightNorms(into out: UnsafeMutableBufferPointer<Float>) -> Bool
+}
+
+extension KernelLearner {
+    public func applyStepKernel(_ r: Matrix, into out: Matrix, alpha: Float) {
+        let kernel = Matrix(rows: out.rows, cols: r.rows)
+        stepKernel(into: kernel)
+        gemm(kernel, r, into: out, alpha: alpha, beta: 1)
+    }
+
+    public func stepKernelWeightNorms(into out: UnsafeMutableBufferPointer<Float>) -> Bool { false }
 }

@@ -68,80 +68,129 @@ public protocol SmootherEngine: AnyObject {
     func importState(from r: inout StateReader) throws
 }
 
-/// Exact Ŝ for plain SGD through kernel matrix products (lens.md §8):
-/// `Ŝ_t(U) = Ŝ_{t-1}(U) − (γ/b) K_t(U, B) (Ŝ_{t-1}(B) − E_B)`, cost `O(|U|·b·n·C³)` per step.
+/// Ŝ through kernel matrix products (lens.md (8.12)):
+/// `Ŝ_t(U) = Ŝ_{t-1}(U) − (γ/b) K_t(U, B) (Ŝ_{t-1}(B) − E_B)`, cost `O(|U|·b·n·C³)` per step —
+/// exact for plain SGD, and for learners with their own step kernel (boosting, lens.md §9),
+/// which apply `A_t(U, B)` themselves, often without forming it.
+///
+/// Columns are label directions: all n·C unit vectors (exact, the columns are Ŝ itself), or,
+/// for kernel learners with `probes`, k Rademacher vectors z (stream `probes`, drawn as the
+/// label-sensitivity engine draws them), whose columns `Ŝ z` give unbiased `p` (lens.md (8.10)).
 public final class KernelSmoother: SmootherEngine {
     let n: Int, c: Int, u: Int
-    /// `(|U|·C) × (n·C)`: row `x·C + c` is `Ŝ_t(x)_c`.
+    /// `(|U|·C) × columns`: row `x·C + c` is `Ŝ_t(x)_c` (exact) or `(Ŝ_t(x) z_j)_c` (column j).
     let smoother: Matrix
     /// `(|U|·C) × 1`: the shadow trajectory.
     let shadowValues: Matrix
     let targets: Matrix           // n × C
+    /// `(n·C) × k` Rademacher directions, or nil for the unit directions of exact mode.
+    let probeDirections: Matrix?
     /// The learner's step kernel already carries the step size (boosting's A_t, lens.md (9.1)),
     /// so the update is `Ŝ_{t-1} − A_t(U, B)(…)`; otherwise it is scaled by γ_t/b_t.
     let kernelIncludesStepSize: Bool
     let residualModel: ResidualModel
     /// The batch's residual rows, reused every step.
     let scratch = Workspace()
+    /// Per-direction estimates of p, reused at every recorded state.
+    var estimates: [Double]
 
     public let needsBatchKernel = true
 
-    /// `initialPredictions` is f_0 over U, `(|U|) × C`.
+    /// `initialPredictions` is f_0 over U, `(|U|) × C`. `probes`: k Rademacher directions
+    /// instead of the n·C unit ones.
     public init(trainCount: Int, outputs: Int, points: Int, targets: Matrix, initialPredictions: Matrix,
-                kernelIncludesStepSize: Bool, residualModel: ResidualModel = .squared) {
+                kernelIncludesStepSize: Bool, residualModel: ResidualModel = .squared,
+                probes: (count: Int, seed: UInt64)? = nil) {
         n = trainCount; c = outputs; u = points
         self.kernelIncludesStepSize = kernelIncludesStepSize
         self.residualModel = residualModel
-        smoother = Matrix(rows: u * c, cols: n * c)
+        if let probes {
+            // Drawn direction by direction like LabelSensitivityEngine's, stored point-major.
+            let z = Matrix(rows: n * c, cols: probes.count)
+            var rng = RandomSource(seed: probes.seed, stream: .probes)
+            for j in 0..<probes.count { for i in 0..<(n * c) { z[i, j] = rng.rademacher() } }
+            probeDirections = z
+        } else {
+            probeDirections = nil
+        }
+        let columns = probes?.count ?? n * c
+        smoother = Matrix(rows: u * c, cols: columns)
+        estimates = [Double](repeating: 0, count: probes?.count ?? 0)
         shadowValues = Matrix(rows: u * c, cols: 1)
         for i in 0..<u { shadowValues.base.advanced(by: i * c).update(from: initialPredictions.row(i), count: c) }
         self.targets = targets
     }
 
-    /// Bytes this engine holds, for the memory budget check at validation.
-    public static func memoryBytes(trainCount n: Int, outputs c: Int, points u: Int, batch b: Int) -> Double {
-        4 * Double(c) * Double(n * c) * Double(u + b)
+    /// Bytes this engine holds, for the memory budget check at validation: Ŝ over U and the
+    /// batch's residual rows, over n·C columns (exact) or `directions`.
+    public static func memoryBytes(trainCount n: Int, outputs c: Int, points u: Int, batch b: Int, directions: Int? = nil) -> Double {
+        4 * Double(c) * Double(directions ?? n * c) * Double(u + b) + 4 * Double(directions.map { $0 * n * c } ?? 0)
     }
 
     public func advance(step t: Int, parameters θ: UnsafePointer<Float>?, batch: [Int], learningRate γ: Float, kernelToBatch: Matrix?) {
         guard let k = kernelToBatch else { preconditionFailure("KernelSmoother needs K(U, B)") }
-        let b = batch.count
-        // Residual sensitivities Ŝ_{t-1}(B) − E_B and shadow residuals (shadow(B) − Y_B), both
-        // gathered before anything moves.
+        let α = kernelIncludesStepSize ? -1 : -γ / Float(batch.count)
+        advance(batch: batch, alpha: α) { residual, out, α in gemm(k, residual, into: out, alpha: α, beta: 1) }
+    }
+
+    /// One step with the kernel applied by `apply(r, out, α)`: `out += α K(U, B) r`.
+    public func advance(batch: [Int], alpha α: Float, apply: (Matrix, Matrix, Float) -> Void) {
+        let b = batch.count, z = probeDirections
+        // Residual sensitivities Ŝ_{t-1}(B) − Z_B and shadow residuals (shadow(B) − Y_B), both
+        // gathered before anything moves (Z_B = E_B, the unit rows, in exact mode).
         let residual = scratch.gathering(smoother, batch, block: c, slot: 0)
         let shadowResidual = scratch.matrix(1, rows: b * c, cols: 1)
+        func subtractDirection(row r: Int, label l: Int) {
+            if let z { Vec.axpy(z.cols, -1, z.row(l), residual.row(r)) } else { residual[r, l] -= 1 }
+        }
         if case .softmax = residualModel {
             // lens.md (8.13): H_i Ŝ_{t-1}(x_i) − E_i, H_i = diag(p_i) − p_i p_iᵀ at the shadow's
             // p_i, and the shadow's own residual softmax(shadow(x_i)) − y_i.
-            let p = scratch.matrix(2, rows: 1, cols: c).base, mix = scratch.matrix(3, rows: 1, cols: n * c).base
+            let width = residual.cols
+            let p = scratch.matrix(2, rows: 1, cols: c).base, mix = scratch.matrix(3, rows: 1, cols: width).base
             for (r, i) in batch.enumerated() {
                 Loss.softmax(shadowValues.base + i * c, c, into: p)
-                mix.initialize(repeating: 0, count: n * c)
-                for o in 0..<c { Vec.axpy(n * c, p[o], residual.row(r * c + o), mix) }
+                mix.initialize(repeating: 0, count: width)
+                for o in 0..<c { Vec.axpy(width, p[o], residual.row(r * c + o), mix) }
                 for o in 0..<c {
                     let row = residual.row(r * c + o)
-                    for j in 0..<(n * c) { row[j] = p[o] * (row[j] - mix[j]) }
-                    row[i * c + o] -= 1
+                    for j in 0..<width { row[j] = p[o] * (row[j] - mix[j]) }
+                    subtractDirection(row: r * c + o, label: i * c + o)
                     shadowResidual[r * c + o, 0] = p[o] - targets[i, o]
                 }
             }
         } else {
             for (r, i) in batch.enumerated() {
                 for o in 0..<c {
-                    residual[r * c + o, i * c + o] -= 1
+                    subtractDirection(row: r * c + o, label: i * c + o)
                     shadowResidual[r * c + o, 0] = shadowValues[i * c + o, 0] - targets[i, o]
                 }
             }
         }
-        let α = kernelIncludesStepSize ? -1 : -γ / Float(b)
-        gemm(k, residual, into: smoother, alpha: α, beta: 1)
-        gemm(k, shadowResidual, into: shadowValues, alpha: α, beta: 1)
+        apply(residual, smoother, α)
+        apply(shadowResidual, shadowValues, α)
     }
 
     public func effectiveParameters(rows: Range<Int>) -> (value: Double, standardError: Double) {
-        var total = 0.0
-        for r in (rows.lowerBound * c)..<(rows.upperBound * c) { total += Vec.sumSquares(n * c, smoother.row(r)) }
-        return (Double(n) / (Double(rows.count) * Double(c)) * total, 0)
+        let scale = Double(n) / (Double(rows.count) * Double(c)), width = smoother.cols
+        guard probeDirections != nil else {
+            var total = 0.0
+            for r in (rows.lowerBound * c)..<(rows.upperBound * c) { total += Vec.sumSquares(width, smoother.row(r)) }
+            return (scale * total, 0)
+        }
+        // lens.md (8.10)–(8.11): one estimate per direction, their mean and standard error.
+        for j in 0..<width { estimates[j] = 0 }
+        for r in (rows.lowerBound * c)..<(rows.upperBound * c) {
+            let row = smoother.row(r)
+            for j in 0..<width { estimates[j] += Double(row[j]) * Double(row[j]) }
+        }
+        var mean = 0.0
+        for j in 0..<width { estimates[j] *= scale; mean += estimates[j] }
+        mean /= Double(width)
+        var variance = 0.0
+        for j in 0..<width { variance += (estimates[j] - mean) * (estimates[j] - mean) }
+        variance = width > 1 ? variance / Double(width - 1) : 0
+        return (mean, (variance / Double(width)).squareRoot())
     }
 
     public func shadow(row: Int) -> UnsafeMutablePointer<Float> { shadowValues.base + row * c }
@@ -156,7 +205,7 @@ public final class KernelSmoother: SmootherEngine {
         try r.matrix(into: shadowValues, what: "the smoother's shadow trajectory")
     }
 
-    /// Ŝ_t(x) for row `row` of U: `C × (n·C)`, for tests.
+    /// Ŝ_t(x) for row `row` of U: `C × (n·C)`, for tests (exact mode).
     public func smootherRows(_ row: Int) -> Matrix { smoother.rows((row * c)..<((row + 1) * c)) }
 }
 

@@ -57,7 +57,8 @@ public final class TelescopingLens {
                                                 keys: keys, sink: sink)
         } else if let exact = learner as? KernelLearner {
             keys = LensKeys(scalarKeys, layers: 1)
-            instrument = ExactKernelInstrument(learner: exact, problem: problem, points: points, options: options)
+            instrument = ExactKernelInstrument(learner: exact, problem: problem, points: points, options: options,
+                                               keys: keys, sink: sink)
         } else {
             throw LensError("the lens watches parametric learners and learners with an exact step kernel; \(type(of: learner)) is neither")
         }

@@ -9,6 +9,8 @@ public struct RandomSource: Sendable {
     /// Named streams keep unrelated consumers of one seed independent.
     public enum Stream: UInt64, Sendable {
         case initialization = 1, dataOrder, labelNoise, split, generator, probes, evaluation, other
+        /// The rows each boosting round fits (lens.md §9, S_t).
+        case subsample
     }
 
     public init(seed: UInt64, stream: UInt64 = 0) {

@@ -1,5 +1,7 @@
 import Foundation
+import Boost
 import Data
+import Learning
 import Lens
 import Linalg
 import Nets
@@ -9,7 +11,8 @@ import Nets
 public final class PreparedRun {
     public let config: TrainConfig
     public let split: DataSplit
-    public let model: MLP
+    /// The network of an MLP run; nil for boosted trees (`config.model.trees`).
+    public let model: MLP?
     public let optimizerSpec: OptimizerSpec
     let trainX: Matrix, trainY: Matrix, testX: Matrix, testY: Matrix
     let evalTrain: [Int], reference: [Int], testRows: [Int]
@@ -28,7 +31,11 @@ public final class PreparedRun {
         // Test metrics over no points would be stored as 0.0, which reads like a result.
         guard testCount > 0 else { throw ConfigError("data: the test split is empty; \(Self.emptyTestAdvice(config.data))") }
         let o = config.optimizer
-        if o.batchSize > n {
+        let trees = config.model.trees
+        if trees != nil, c != 1 {
+            throw ConfigError("model.kind: gbt fits one output (C = 1) and this data has C = \(c) (\(Self.oneOutputAdvice(config.data))); or use model.kind: mlp")
+        }
+        if trees == nil && o.batchSize > n {
             throw ConfigError("optimizer.batch_size: \(o.batchSize) is larger than the training set (\(n) examples)")
         }
         if config.loss == .crossEntropy && c < 2 {
@@ -53,24 +60,16 @@ public final class PreparedRun {
         self.config = config
         let lens = config.lens
 
-        // Everything large is sized here, from the widths, before MLP and the optimizer allocate θ.
-        let spec = MLPSpec(inputDimension: split.train.dimension, hidden: config.model.hidden, outputDimension: c,
-                           activation: config.model.activation, bias: config.model.bias,
-                           initialization: config.model.initialization, initScale: config.model.initScale,
-                           parameterization: config.model.parameterization)
         let evalTestCount = lens.evalTest == 0 ? testCount : lens.evalTest
-        let estimate = MemoryEstimate(widths: spec.widths, bias: spec.bias, optimizer: o.spec, batchSize: o.batchSize,
-                                      trainCount: n, evalTrainCount: lens.evalTrain == 0 ? n : lens.evalTrain,
-                                      referenceCount: lens.options.referenceSize, testCount: evalTestCount, lens: lens.options)
-        try estimate.check(hidden: config.model.hidden, optimizerKind: o.spec.kind,
-                           physicalMemory: Double(ProcessInfo.processInfo.physicalMemory))
-        if estimate.smoother > lens.options.memoryBudgetBytes {
-            let mb = { (x: Double) in String(format: "%.0f MB", x / 1_048_576) }
-            throw ConfigError("lens.smoother: exact mode needs about \(mb(estimate.smoother)), over lens.memory_budget_mb (\(mb(lens.options.memoryBudgetBytes))); use lens.smoother: probes (memory O(probes·(P + n·C))) or raise the budget")
+        if let trees = config.model.trees {
+            model = nil
+            optimizerSpec = o.spec
+            try Self.checkTreeMemory(trees, config: config, trainCount: n, testCount: evalTestCount,
+                                     features: split.train.dimension)
+        } else {
+            (model, optimizerSpec) = try Self.buildNetwork(config, trainCount: n, testCount: evalTestCount,
+                                                           outputs: c, features: split.train.dimension)
         }
-
-        model = MLP(spec)
-        optimizerSpec = o.spec
 
         trainX = Matrix(rows: n, cols: split.train.dimension, values: split.train.features)
         trainY = Matrix(rows: n, cols: c, values: split.train.targets)
@@ -88,6 +87,49 @@ public final class PreparedRun {
         fullTestY.gatherRows(testRows, into: testY)
     }
 
+    /// Everything large is sized here, from the widths, before MLP and the optimizer allocate θ.
+    static func buildNetwork(_ config: TrainConfig, trainCount n: Int, testCount: Int, outputs c: Int,
+                             features d: Int) throws -> (MLP, OptimizerSpec) {
+        let o = config.optimizer, lens = config.lens
+        let spec = MLPSpec(inputDimension: d, hidden: config.model.hidden, outputDimension: c,
+                           activation: config.model.activation, bias: config.model.bias,
+                           initialization: config.model.initialization, initScale: config.model.initScale,
+                           parameterization: config.model.parameterization)
+        let estimate = MemoryEstimate(widths: spec.widths, bias: spec.bias, optimizer: o.spec, batchSize: o.batchSize,
+                                      trainCount: n, evalTrainCount: lens.evalTrain == 0 ? n : lens.evalTrain,
+                                      referenceCount: lens.options.referenceSize, testCount: testCount, lens: lens.options)
+        try estimate.check(hidden: config.model.hidden, optimizerKind: o.spec.kind,
+                           physicalMemory: Double(ProcessInfo.processInfo.physicalMemory))
+        try checkSmootherBudget(estimate.smoother, lens.options, probeMemory: "O(probes·(P + n·C))")
+        return (MLP(spec), o.spec)
+    }
+
+    /// A gbt run's memory (MemoryEstimate's tree parts) against this machine, and its exact
+    /// smoother against `lens.memory_budget_mb`.
+    static func checkTreeMemory(_ trees: BoostedTreesSpec, config: TrainConfig, trainCount n: Int, testCount: Int,
+                                features d: Int) throws {
+        let lens = config.lens
+        let estimate = MemoryEstimate(trees: trees, features: d, trainCount: n,
+                                      evalTrainCount: lens.evalTrain == 0 ? n : lens.evalTrain,
+                                      testCount: testCount, lens: lens.options)
+        try estimate.checkTrees(physicalMemory: Double(ProcessInfo.processInfo.physicalMemory))
+        try checkSmootherBudget(estimate.smoother, lens.options, probeMemory: "O(probes·(n + |U|))")
+    }
+
+    static func checkSmootherBudget(_ bytes: Double, _ options: LensOptions, probeMemory: String) throws {
+        guard bytes > options.memoryBudgetBytes else { return }
+        let mb = { (x: Double) in String(format: "%.0f MB", x / 1_048_576) }
+        throw ConfigError("lens.smoother: exact mode needs about \(mb(bytes)), over lens.memory_budget_mb (\(mb(options.memoryBudgetBytes))); use lens.smoother: probes (memory \(probeMemory)) or raise the budget")
+    }
+
+    /// How to get one target column from this data, for the gbt refusal.
+    static func oneOutputAdvice(_ spec: DataSpec) -> String {
+        let keys = DataFactory.source(named: spec.source)?.options.map(\.name) ?? []
+        if keys.contains("target") { return "use data.target: pm1 with two data.classes" }
+        if keys.contains("target_columns") { return "use one data.target_column" }
+        return "use a regression source"
+    }
+
     /// Which data key would give the test split points, for the source the spec names.
     static func emptyTestAdvice(_ spec: DataSpec) -> String {
         let keys = DataFactory.source(named: spec.source)?.options.map(\.name) ?? []
@@ -101,10 +143,25 @@ public final class PreparedRun {
         return "set data.n_test ≥ 1"
     }
 
-    /// The learner of this run at θ_0, with a fresh optimizer and minibatch order.
-    public func makeLearner() throws -> MLPLearner {
-        try MLPLearner(model: model, loss: config.loss, optimizer: optimizerSpec, trainX: trainX, trainY: trainY,
-                       batchSize: config.optimizer.batchSize, seed: config.seed)
+    /// The learner of this run at its start: an MLP at θ_0 with a fresh optimizer and minibatch
+    /// order, or boosted trees at f_0 = mean(y) with a fresh subsample stream.
+    public func makeLearner() throws -> Learner {
+        if let trees = config.model.trees {
+            do {
+                return try BoostedTreesLearner(spec: trees, trainX: trainX, trainY: trainY, seed: config.seed,
+                                               threads: config.threads)
+            } catch { throw ConfigError("model: \(error)") }
+        }
+        guard let model else { preconditionFailure("an MLP run without its network") }
+        return try MLPLearner(model: model, loss: config.loss, optimizer: optimizerSpec, trainX: trainX, trainY: trainY,
+                              batchSize: config.optimizer.batchSize, seed: config.seed)
+    }
+
+    /// The training rows and the evaluated test rows as the run sees them (after its
+    /// transforms), point by point: for baselines outside tlens (`tlens data-export`).
+    public var exportedData: (train: (x: [[Float]], y: [[Float]]), test: (x: [[Float]], y: [[Float]])) {
+        func rows(_ m: Matrix) -> [[Float]] { (0..<m.rows).map { Array(UnsafeBufferPointer(start: m.row($0), count: m.cols)) } }
+        return ((rows(trainX), rows(trainY)), (rows(testX), rows(testY)))
     }
 
     public var problem: LensProblem {

@@ -100,6 +100,7 @@ public struct RunCostEstimate: Sendable {
 /// evaluation points, U kernel points, R reference points, k label directions.
 public enum RunCostModel {
     public static func estimate(_ shape: RunShape, rate: GEMMRate = RunCostModel.calibrated) -> RunCostEstimate {
+        if let trees = shape.trees { return TreeCostModel.estimate(shape, trees: trees, rate: rate) }
         let net = NetCost(widths: shape.widths, bias: shape.bias)
         let n = shape.trainCount, c = shape.outputs, d = shape.inputDimension, b = shape.batchSize
         let m = shape.evaluationPointCount, u = shape.kernelPointCount, r = shape.referenceSize

@@ -13,6 +13,14 @@ extension RunShape {
         let evalTrain = lens.evalTrain == 0 ? n : min(lens.evalTrain, n)
         let evalTest = lens.evalTest == 0 ? testCount : min(lens.evalTest, testCount)
         let buffers = o.spec.buffersPerParameter, sensitivity = o.spec.sensitivityStatesPerParameter
+        if let trees = config.model.trees {
+            self.init(trainCount: n, outputs: c, inputDimension: d, hidden: [], bias: false,
+                      batchSize: trees.subsampleSize(trainCount: n), steps: config.steps, evalTrain: evalTrain,
+                      evalTest: evalTest, kernelStatistics: options.kernel, referenceSize: 0, every: options.every,
+                      smoother: RunShape.Smoother(rawValue: options.smoother.rawValue) ?? .off, probes: options.probes)
+            self.trees = TreeShape(maxDepth: trees.maxDepth, bins: trees.bins, subsampled: trees.subsample < 1)
+            return
+        }
         self.init(trainCount: n, outputs: c, inputDimension: d, hidden: config.model.hidden, bias: config.model.bias,
                   batchSize: o.batchSize, steps: config.steps, evalTrain: evalTrain, evalTest: evalTest,
                   kernelStatistics: options.kernel, referenceSize: options.referenceSize, every: options.every,
@@ -26,7 +34,7 @@ extension RunShape {
     /// The shape of a prepared run (its data loaded and split).
     public init(_ prepared: PreparedRun) {
         self.init(prepared.config, trainCount: prepared.split.train.count, testCount: prepared.split.test.count,
-                  outputs: prepared.model.outputDimension, inputDimension: prepared.split.train.dimension)
+                  outputs: prepared.split.train.targetDimension, inputDimension: prepared.split.train.dimension)
     }
 
     static func kernelPath(_ choice: KernelPathChoice, preconditioned: Bool, shape: RunShape,

@@ -42,6 +42,20 @@ public struct RunShape: Sendable, Equatable {
     /// P-sized state per label direction (the sensitivity rule's momentum: 0 or 1).
     public var sensitivityBuffers: Int
     public var kernelPath: KernelPath
+    /// Boosted trees (RunCostModel prices them by TreeCostModel); nil for an MLP. For trees,
+    /// `batchSize` is the subsample |S_t|, `hidden` is empty and `referenceSize` 0.
+    public var trees: TreeShape?
+
+    /// What a boosted-trees run's cost depends on besides the point counts (docs/lens.md §9).
+    public struct TreeShape: Sendable, Equatable {
+        public var maxDepth: Int
+        /// Most bins per feature.
+        public var bins: Int
+        public var subsampled: Bool
+        public init(maxDepth: Int, bins: Int, subsampled: Bool) {
+            self.maxDepth = maxDepth; self.bins = bins; self.subsampled = subsampled
+        }
+    }
 
     public init(trainCount: Int, outputs: Int, inputDimension: Int, hidden: [Int], bias: Bool = true,
                 batchSize: Int, steps: Int, evalTrain: Int, evalTest: Int,

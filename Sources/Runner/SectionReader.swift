@@ -186,6 +186,16 @@ final class SectionReader {
         return paths
     }
 
+    /// Accepts `key` without resolving it: a key that means nothing for the config at hand and was
+    /// checked to be absent or neutral (the lens options boosted trees have no use for).
+    func skip(_ key: String) { known.append(key) }
+
+    /// The value written for `key`, if any (not null), without resolving it.
+    func given(_ key: String) -> ConfigValue? {
+        guard let v = entries.first(where: { $0.0 == key })?.1, v != .null else { return nil }
+        return v
+    }
+
     func record(_ key: String, _ value: ConfigValue) {
         known.append(key)
         resolved.append((key, value))

@@ -1,4 +1,5 @@
 import Foundation
+import Boost
 import Data
 import Lens
 import Linalg
@@ -33,7 +34,11 @@ public struct TrainConfig {
     /// Every value, defaults included, in schema order: what `runs.config` stores.
     public var resolved: ConfigValue
 
+    /// `model:`. For `kind: gbt`, `trees` holds the boosting hyperparameters and the MLP fields
+    /// keep their defaults, unused and not stored.
     public struct ModelConfig {
+        /// Gradient-boosted trees (docs/lens.md §9); nil for an MLP.
+        public var trees: BoostedTreesSpec? = nil
         public var hidden: [Int]
         public var activation: Activation
         public var bias: Bool
@@ -43,7 +48,8 @@ public struct TrainConfig {
     }
 
     /// The `optimizer:` section: Nets' own spec, plus the batch size, which belongs to the step
-    /// loop rather than the update rule.
+    /// loop rather than the update rule. A gbt run has no optimizer section (it is refused); this
+    /// then holds the defaults, unused and not stored.
     public struct OptimizerConfig {
         public var spec: OptimizerSpec
         public var batchSize: Int
@@ -64,6 +70,7 @@ public struct TrainConfig {
         public var probesIsDefault = false
     }
 
+    static let modelKinds = ["mlp", "gbt"]
     static let optimizerKinds = ["sgd", "adam", "adamw"]
     static let schedules = ["constant", "step", "cosine"]
 
@@ -144,7 +151,8 @@ public struct TrainConfig {
         let root = try SectionReader(tree, path: "")
         let name = try root.string("name", default: nil)
         let seed = try root.uint64("seed", default: 0)
-        let steps = try root.int("steps", default: 1000, in: 0...100_000_000)
+        let stepsGiven = root.has("steps")
+        var steps = try root.int("steps", default: 1000, in: 0...100_000_000)
         let threads = try root.int("threads", default: ComputeEnvironment.machineThreads, in: 1...1024)
 
         // data: the Data module owns its options; errors are re-rooted under `data.`.
@@ -170,20 +178,30 @@ public struct TrainConfig {
         root.record("data", .map(resolvedData))
 
         let m = try root.section("model")
-        _ = try m.choice("kind", default: "mlp", allowed: ["mlp"])
-        let hidden = try m.intList("hidden", default: [256], elementRange: 1...1_000_000)
-        let activation = Activation(rawValue: try m.choice("activation", default: "relu", allowed: Activation.allCases.map(\.rawValue)))!
-        let bias = try m.bool("bias", default: true)
-        let initName = try m.choice("init", default: "he", allowed: ["he", "xavier", "normal"])
-        let initStd = try m.double("init_std", default: 1, min: 0)
-        let initScale = try m.double("init_scale", default: 1, min: 0)
-        let parameterization = Parameterization(rawValue: try m.choice("parameterization", default: "standard", allowed: ["standard", "ntk"]))!
-        let initialization: Initialization = initName == "he" ? .he : initName == "xavier" ? .xavier : .normal(std: Float(initStd))
+        var model = ModelConfig(hidden: [256], activation: .relu, bias: true, initialization: .he, initScale: 1,
+                                parameterization: .standard)
+        if try m.choice("kind", default: "mlp", allowed: modelKinds) == "gbt" {
+            let trees = try readTrees(m, steps: stepsGiven ? steps : nil)
+            model.trees = trees
+            steps = trees.rounds
+        } else {
+            model.hidden = try m.intList("hidden", default: [256], elementRange: 1...1_000_000)
+            model.activation = Activation(rawValue: try m.choice("activation", default: "relu", allowed: Activation.allCases.map(\.rawValue)))!
+            model.bias = try m.bool("bias", default: true)
+            let initName = try m.choice("init", default: "he", allowed: ["he", "xavier", "normal"])
+            let initStd = try m.double("init_std", default: 1, min: 0)
+            model.initScale = Float(try m.double("init_scale", default: 1, min: 0))
+            model.parameterization = Parameterization(rawValue: try m.choice("parameterization", default: "standard", allowed: ["standard", "ntk"]))!
+            model.initialization = initName == "he" ? .he : initName == "xavier" ? .xavier : .normal(std: Float(initStd))
+        }
         root.record("model", try m.finish())
+        let isTrees = model.trees != nil
 
         let lossName = try root.choice("loss", default: "mse", allowed: ["mse", "cross_entropy"])
         let loss: Loss = lossName == "mse" ? .mse : .crossEntropy
+        if isTrees && loss != .mse { throw ConfigError("loss: boosted trees fit squared loss (docs/lens.md §9); use loss: mse") }
 
+        if isTrees && root.has("optimizer") { throw ConfigError(treeOptimizerRefusal) }
         let o = try root.section("optimizer")
         let kind = OptimizerSpec.Kind(rawValue: try o.choice("kind", default: "sgd", allowed: optimizerKinds))!
         let lr = try o.double("lr", default: 0.05, min: 0, minOpen: true)
@@ -222,7 +240,7 @@ public struct TrainConfig {
         }
         // Settings PyTorch itself rejects (nesterov with dampening, …) are config errors too.
         do { try opt.spec.validate() } catch { throw ConfigError("\(error)") }
-        root.record("optimizer", try o.finish())
+        if isTrees { root.skip("optimizer") } else { root.record("optimizer", try o.finish()) }
 
         let l = try root.section("lens")
         var lensOptions = LensOptions()
@@ -231,10 +249,17 @@ public struct TrainConfig {
         let evalTrain = try l.int("eval_train", default: 0, in: 0...Int.max)
         let evalTest = try l.int("eval_test", default: 0, in: 0...Int.max)
         lensOptions.kernel = try l.bool("kernel", default: true)
-        lensOptions.sharpness = try l.bool("sharpness", default: true)
-        lensOptions.kernelPath = KernelPathChoice(rawValue: try l.choice("kernel_path", default: "auto", allowed: KernelPathChoice.allCases.map(\.rawValue)))!
-        let referenceIsDefault = !l.has("reference") || tree["lens"]?["reference"] == .null
-        lensOptions.referenceSize = try l.int("reference", default: 256, in: 1...Int.max)
+        var referenceIsDefault = true
+        if isTrees {
+            try skipNetworkLensOptions(l)
+            lensOptions.sharpness = false
+            lensOptions.referenceSize = 0
+        } else {
+            lensOptions.sharpness = try l.bool("sharpness", default: true)
+            lensOptions.kernelPath = KernelPathChoice(rawValue: try l.choice("kernel_path", default: "auto", allowed: KernelPathChoice.allCases.map(\.rawValue)))!
+            referenceIsDefault = !l.has("reference") || tree["lens"]?["reference"] == .null
+            lensOptions.referenceSize = try l.int("reference", default: 256, in: 1...Int.max)
+        }
         let smootherName = try l.choice("smoother", default: "auto", allowed: ["auto"] + SmootherMode.allCases.map(\.rawValue))
         let smootherIsAuto = smootherName == "auto"
         // auto: exact or probes by cost once n and C are known (RunDefaults). Cross-entropy runs
@@ -243,7 +268,7 @@ public struct TrainConfig {
         let probesIsDefault = !l.has("probes")
         lensOptions.probes = try l.int("probes", default: 32, in: 2...100_000)
         lensOptions.memoryBudgetBytes = try l.double("memory_budget_mb", default: 4096, min: 1) * 1024 * 1024
-        lensOptions.gradReferenceStep = try l.int("grad_ref_step", default: 0, in: 0...Int.max)
+        if !isTrees { lensOptions.gradReferenceStep = try l.int("grad_ref_step", default: 0, in: 0...Int.max) }
         if lensOptions.gradReferenceStep > steps {
             throw ConfigError("lens.grad_ref_step: \(lensOptions.gradReferenceStep) is after the last step (\(steps))")
         }
@@ -260,12 +285,11 @@ public struct TrainConfig {
                                           keep: try c.int("keep", default: 2, in: 1...1_000_000))
         root.record("checkpoint", try c.finish())
 
-        let resolved = try root.finish()
+        var resolved = try root.finish()
+        // A gbt run's steps are its rounds, whichever of the two was given.
+        if isTrees { resolved = try setting(resolved, path: ["steps"], to: .int(steps)) }
         return TrainConfig(name: name, seed: seed, steps: steps, threads: threads, data: dataSpec,
-                           model: ModelConfig(hidden: hidden, activation: activation, bias: bias,
-                                              initialization: initialization, initScale: Float(initScale),
-                                              parameterization: parameterization),
-                           loss: loss, optimizer: opt,
+                           model: model, loss: loss, optimizer: opt,
                            lens: LensConfig(options: lensOptions, evalTrain: evalTrain, evalTest: evalTest,
                                               referenceIsDefault: referenceIsDefault, smootherIsAuto: smootherIsAuto,
                                               everyIsAuto: everyIsAuto, probesIsDefault: probesIsDefault),

@@ -1,5 +1,6 @@
 import Foundation
 import Data
+import Learning
 import Lens
 import Linalg
 import Nets
@@ -35,8 +36,12 @@ public struct CheckpointPolicy: Sendable {
 /// leaves only through `exportState`.
 public final class TrainingLoop {
     public let prepared: PreparedRun
-    public let learner: MLPLearner
+    /// An `MLPLearner` or a `BoostedTreesLearner` (docs/lens.md §11, §9).
+    public let learner: Learner
     public let lens: TelescopingLens
+
+    /// The learner of an MLP run (nil for boosted trees).
+    public var networkLearner: MLPLearner? { learner as? MLPLearner }
 
     public init(_ prepared: PreparedRun, sink: LensSink) throws {
         self.prepared = prepared
@@ -45,6 +50,20 @@ public final class TrainingLoop {
         learner = try prepared.makeLearner()
         lens = try TelescopingLens(learner: learner, problem: prepared.problem, options: prepared.config.lens.options, sink: sink)
     }
+
+    /// θ_0 for the step-0 checkpoint (empty for learners without parameters).
+    var initialParameters: UnsafeBufferPointer<Float> {
+        guard let network = networkLearner else { return UnsafeBufferPointer(start: nil, count: 0) }
+        return UnsafeBufferPointer(start: network.initialParameters, count: network.parameterCount)
+    }
+
+    /// θ_t and the optimizer's floats for a checkpoint row (empty and nil for boosted trees,
+    /// whose whole state is the learner blob).
+    var parameters: UnsafeBufferPointer<Float> {
+        guard let network = networkLearner else { return UnsafeBufferPointer(start: nil, count: 0) }
+        return UnsafeBufferPointer(start: network.parameters, count: network.parameterCount)
+    }
+    var optimizerState: [Float]? { networkLearner?.checkpointableOptimizer.exportState() }
 
     /// Restores the learner and the lens from a checkpoint's two blobs (lens.md §11).
     public func importState(learner learnerState: [UInt8], lens lensState: [UInt8]) throws {
@@ -121,9 +140,9 @@ public final class Trainer {
         let run = try recorder.startRun(info)
         onStart(run)
         return try record(run: run, sink: sink, loop: loop, progress: progress) {
-            // θ_0 is stored with every run (the §3 baseline needs it; any run is checkable from it).
-            let θ0 = UnsafeBufferPointer(start: loop.learner.initialParameters, count: loop.learner.parameterCount)
-            try run.checkpoint(step: 0, parameters: θ0, optimizerState: nil)
+            // θ_0 is stored with every run (the §3 baseline needs it; any run is checkable from it);
+            // a boosted-trees run stores the step-0 row with no parameters.
+            try run.checkpoint(step: 0, parameters: loop.initialParameters, optimizerState: nil)
             try run.logEvalPoints(split: "train", rowIDs: prepared.evalTrain.map { prepared.split.train.rowIDs[$0] })
             try run.logEvalPoints(split: "test", rowIDs: prepared.testRows.map { prepared.split.test.rowIDs[$0] })
         }
@@ -151,10 +170,7 @@ public final class Trainer {
         let run = try recorder.resumeRun(id: runID, atStep: checkpoint?.step ?? 0, force: force)
         onStart(run)
         return try record(run: run, sink: sink, loop: loop, progress: progress) {
-            if checkpoint == nil {
-                let θ0 = UnsafeBufferPointer(start: loop.learner.initialParameters, count: loop.learner.parameterCount)
-                try run.checkpoint(step: 0, parameters: θ0, optimizerState: nil)
-            }
+            if checkpoint == nil { try run.checkpoint(step: 0, parameters: loop.initialParameters, optimizerState: nil) }
             try run.logEvalPoints(split: "train", rowIDs: prepared.evalTrain.map { prepared.split.train.rowIDs[$0] })
             try run.logEvalPoints(split: "test", rowIDs: prepared.testRows.map { prepared.split.test.rowIDs[$0] })
         }
@@ -198,10 +214,8 @@ public final class Trainer {
     }
 
     private func writeCheckpoint(_ run: RunRecorder, _ loop: TrainingLoop, step: Int) throws {
-        let learner = loop.learner
-        try run.checkpoint(step: step, parameters: UnsafeBufferPointer(start: learner.parameters, count: learner.parameterCount),
-                           optimizerState: learner.checkpointableOptimizer.exportState(),
-                           learnerState: learner.exportState(), lensState: loop.lens.exportState(), keep: policy.keep)
+        try run.checkpoint(step: step, parameters: loop.parameters, optimizerState: loop.optimizerState,
+                           learnerState: loop.learner.exportState(), lensState: loop.lens.exportState(), keep: policy.keep)
     }
 }
 

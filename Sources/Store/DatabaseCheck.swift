@@ -47,9 +47,10 @@ extension Database {
         if try scalarInt("SELECT count(*) FROM pragma_table_info('checkpoints') WHERE name = 'learner_state'") == 1 {
             let s = try prepare("SELECT run_id, step, learner_state, lens_state FROM checkpoints WHERE learner_state IS NOT NULL OR lens_state IS NOT NULL")
             while try s.step() {
-                for (column, kind) in [(Int32(2), "MLPL"), (3, "LENS")] {
+                // Learner blobs: an MLP's or boosted trees' (docs/schema.md, "State blobs").
+                for (column, kinds) in [(Int32(2), ["MLPL", "GBTL"]), (3, ["LENS"])] {
                     guard let blob = s.blob(at: column) else { continue }
-                    if let problem = Self.stateHeaderProblem(blob, kind: kind) {
+                    if let problem = Self.stateHeaderProblem(blob, kinds: kinds) {
                         found.append("checkpoints: run \(s.int64(at: 0)) step \(s.int64(at: 1)): \(problem)")
                     }
                 }
@@ -68,9 +69,12 @@ extension Database {
 
     /// The versioned state blob header (docs/schema.md, "State blobs"): magic, kind, a version
     /// this tlens reads.
-    static func stateHeaderProblem(_ blob: [UInt8], kind: String) -> String? {
-        guard blob.count >= 12, Array(blob[0..<4]) == Array("TLSB".utf8) else { return "\(kind) state has no TLSB header" }
-        guard Array(blob[4..<8]) == Array(kind.utf8) else { return "\(kind) state blob holds \(String(decoding: blob[4..<8], as: UTF8.self)) state" }
+    static func stateHeaderProblem(_ blob: [UInt8], kinds: [String]) -> String? {
+        let expected = kinds.joined(separator: " or ")
+        guard blob.count >= 12, Array(blob[0..<4]) == Array("TLSB".utf8) else { return "\(expected) state has no TLSB header" }
+        guard let kind = kinds.first(where: { Array(blob[4..<8]) == Array($0.utf8) }) else {
+            return "\(expected) state blob holds \(String(decoding: blob[4..<8], as: UTF8.self)) state"
+        }
         let version = blob[8..<12].reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
         guard version == 1 else { return "\(kind) state has layout version \(version), this tlens reads 1" }
         return nil

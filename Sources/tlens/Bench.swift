@@ -40,5 +40,5 @@ struct Bench: ParsableCommand {
         Every benchmark prints ratios measured in one run, because absolute times on shared \
         machines move from run to run. Build with `swift build -c release` first.
         """,
-        subcommands: [BenchStore.self, BenchTrain.self, BenchLens.self, BenchCheckpoint.self, BenchQuery.self])
+        subcommands: [BenchStore.self, BenchTrain.self, BenchLens.self, BenchCheckpoint.self, BenchQuery.self, BenchGBT.self])
 }

@@ -18,7 +18,8 @@ struct TLens: ParsableCommand {
         version: "0.1.0",
         subcommands: [Train.self, Resume.self, Sweep.self, SweepWorker.self, Merge.self, Reproduce.self, PresetsCommand.self, Check.self,
                       RunsCommand.self, Show.self, MetricsCommand.self, Compare.self, QueryCommand.self, SQLCommand.self,
-                      AnalysesCommand.self, RerunCommand.self, Export.self, Plot.self, Report.self, StudyCommand.self, Demo.self, Bench.self])
+                      AnalysesCommand.self, RerunCommand.self, Export.self, Plot.self, Report.self, StudyCommand.self, Demo.self, Bench.self,
+                      DataExport.self])
 
     static let version = "0.1.0"
 }

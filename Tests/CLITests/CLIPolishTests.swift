@@ -57,14 +57,14 @@ final class CLIPolishTests: TemporaryDirectoryTestCase {
         XCTAssertFalse(line.contains("sweep-worker"), "hidden commands are not listed")
         XCTAssertTrue(try refusal(["help", "swep"]).contains("no help topic 'swep'; did you mean 'sweep'?"))
         XCTAssertEqual(try refusal(["help", "bench", "stor"]),
-                       "Error: no help topic 'bench stor'; did you mean 'bench store'? (topics under bench: store, train, lens, checkpoint, query)")
+                       "Error: no help topic 'bench stor'; did you mean 'bench store'? (topics under bench: store, train, lens, checkpoint, query, gbt)")
         XCTAssertTrue(try refusal(["help", "train", "extra"]).contains("no help topic 'train extra'"))
         XCTAssertEqual(try tlens(["help", "nosuch"]).status, 64)
     }
 
     func testUnknownCommandsAndUsageErrorsAreOneLine() throws {
         XCTAssertTrue(try refusal(["trian"]).hasPrefix("Error: no command 'tlens trian'; did you mean 'tlens train'? (commands: train, resume,"))
-        XCTAssertTrue(try refusal(["bench", "nosuch"]).hasSuffix("(commands: store, train, lens, checkpoint, query)"))
+        XCTAssertTrue(try refusal(["bench", "nosuch"]).hasSuffix("(commands: store, train, lens, checkpoint, query, gbt)"))
         XCTAssertEqual(try refusal(["train"]), "Error: give exactly one of --config FILE or --preset NAME (see tlens train --help)")
         XCTAssertEqual(try refusal(["resume", "abc"]), "Error: The value 'abc' is invalid for '<run>' (see tlens resume --help)")
         XCTAssertTrue(try refusal(["bench", "store", "--format", "xml"]).contains("'xml' is invalid for '--format <format>'"))
@@ -184,7 +184,7 @@ final class CLIPolishTests: TemporaryDirectoryTestCase {
                                     ["runs"], ["show"], ["metrics"], ["compare"], ["query"], ["sql"], ["analyses"], ["rerun"], ["export"],
                                     ["plot"], ["report"], ["study"],
                                     ["demo"], ["bench"], ["bench", "store"], ["bench", "train"], ["bench", "lens"], ["bench", "checkpoint"],
-                                    ["bench", "query"]]
+                                    ["bench", "query"], ["bench", "gbt"]]
         for command in commands {
             let o = try tlens(command + ["--help"])
             XCTAssertEqual(o.status, 0, "\(command)")

@@ -63,10 +63,10 @@ final class ResumeTests: TemporaryDirectoryTestCase {
     /// `steps`: long enough that the recorder's commits (every 250 ms) pass each kill point in a
     /// debug build even on a busy machine.
     func assertKilledRunsResumeBitIdentically(_ overrides: [String], steps: Int = 400, killAt fractions: [Double],
-                                              signals: [Int32] = [SIGKILL, SIGKILL, SIGKILL],
+                                              signals: [Int32] = [SIGKILL, SIGKILL, SIGKILL], config text: String? = nil,
                                               file: StaticString = #filePath, line: UInt = #line) throws {
         let config = path("run.yaml")
-        try base.write(toFile: config, atomically: true, encoding: .utf8)
+        try (text ?? base).write(toFile: config, atomically: true, encoding: .utf8)
         let train = ["train", "--config", config] + (overrides + ["steps=\(steps)"]).flatMap { ["--set", $0] }
         let reference = path("reference.sqlite"), killed = path("killed.sqlite")
         XCTAssertEqual(try finish(train + ["--db", reference]).0, 0, file: file, line: line)
@@ -116,6 +116,18 @@ final class ResumeTests: TemporaryDirectoryTestCase {
     func testMomentumSGDWithTheExactLabelSensitivityEngineResumesBitIdentically() throws {
         try assertKilledRunsResumeBitIdentically(["optimizer.momentum=0.9", "data.n_train=48", "optimizer.batch_size=12"],
                                                  steps: 1200, killAt: [0.2, 0.45, 0.7])
+    }
+
+    /// Boosted trees (docs/lens.md §9): the trees, f_t, the subsample stream and the exact smoother
+    /// over the leaf kernel come back bit for bit.
+    func testBoostedTreesResumeBitIdentically() throws {
+        let trees = """
+            data: {source: tabular, n_train: 120, n_test: 40, d: 4}
+            model: {kind: gbt, max_depth: 3, learning_rate: 0.05, subsample: 0.7, bins: 32}
+            lens: {every: 2, smoother: exact}
+            checkpoint: {every: 25}
+            """
+        try assertKilledRunsResumeBitIdentically([], steps: 1500, killAt: [0.2, 0.45, 0.75], config: trees)
     }
 
     func testResumeRefusesACompletedRunAndLeavesTheFileAlone() throws {

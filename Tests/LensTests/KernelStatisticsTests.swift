@@ -17,7 +17,7 @@ final class KernelStatisticsTests: XCTestCase {
         lens: {every: 1, kernel: true, reference: 20, smoother: off}
         """
         let (sink, loop) = try trainInMemory(yaml)
-        let prepared = loop.prepared, model = prepared.model
+        let prepared = loop.prepared, model = try XCTUnwrap(prepared.model)
         let train = prepared.split.train, test = prepared.split.test
         let θ0 = model.initialParameters(seed: 4)
         let xTrain = Matrix(rows: train.count, cols: train.dimension, values: train.features)
@@ -53,7 +53,7 @@ final class KernelStatisticsTests: XCTestCase {
         XCTAssertLessThan(drift, 0.5)
 
         // grad_change/l at step 1 against step 0 (§7), from the layer's block of Jacobian columns.
-        let j1 = loop.learner.parameterArray.withUnsafeBufferPointer { jacobianRows(model: model, xTrain, parameters: $0.baseAddress!) }
+        let j1 = try XCTUnwrap(loop.networkLearner).parameterArray.withUnsafeBufferPointer { jacobianRows(model: model, xTrain, parameters: $0.baseAddress!) }
         for (l, layer) in model.layers.enumerated() {
             var total = 0.0
             for i in 0..<train.count {

@@ -81,15 +81,16 @@ final class SharpnessTests: XCTestCase {
             sink.names = loop.lens.scalarKeys.names
             for _ in 0..<3 { loop.lens.observe(loop.learner.step()) }
             let o = loop.learner.step()
-            let θ = Array(UnsafeBufferPointer(start: loop.learner.previousParameters, count: loop.learner.parameterCount))
+            let network = try XCTUnwrap(loop.networkLearner)
+            let θ = Array(UnsafeBufferPointer(start: network.previousParameters, count: network.parameterCount))
             let batch = o.batch
-            let preconditioner = loop.learner.optimizer.preconditioner.map { Array(UnsafeBufferPointer(start: $0, count: θ.count)) }
+            let preconditioner = network.optimizer.preconditioner.map { Array(UnsafeBufferPointer(start: $0, count: θ.count)) }
             loop.lens.observe(o)
             let recorded = try XCTUnwrap(sink.scalars["gn_sharpness"]?.last)
             XCTAssertEqual(recorded.step, o.step)
 
             // Brute force: J_B (b·C × P), K = J P Jᵀ, H per point at the network's outputs.
-            let model = loop.learner.model, c = model.outputDimension, b = batch.count
+            let model = network.model, c = model.outputDimension, b = batch.count
             let x = Matrix(rows: b, cols: prepared.problem.trainX.cols)
             prepared.problem.trainX.gatherRows(batch, into: x)
             let j = θ.withUnsafeBufferPointer { jacobianRows(model: model, x, parameters: $0.baseAddress!) }
