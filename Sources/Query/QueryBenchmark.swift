@@ -2,7 +2,8 @@ import Foundation
 import Store
 
 /// `tlens bench query`: a sweep-sized database (200 runs × 5,000 steps × 20 keys = 20 million
-/// scalar rows, plus vectors for 10 runs), and the time the query commands take on it.
+/// scalar rows, plus vectors for 10 runs), and the time the query commands take on it: `runs`,
+/// `runs --where`, `compare --by` and the shipped named query `sweep_table`.
 public enum QueryBenchmark {
     public static let keys = ["train_loss", "train_mse", "test_mse", "train_acc", "test_acc", "approx_err_tel", "approx_err_lin",
                               "p_train", "p_test", "kdrift0", "kvel", "ktrace_train", "ktrace_test", "kalign",
@@ -82,6 +83,11 @@ public enum QueryBenchmark {
             Case(name: "compare --sweep --by model.hidden", arguments: ["compare", "--sweep", "bench", "--by", "model.hidden", "--keys", "final.test_mse,final.p_test"]) { path in
                 try ComparisonRequest(selection: RunSelection(sweep: "bench"), by: ["model.hidden"], keys: ["final.test_mse", "final.p_test"])
                     .table(reader(path)).render(.table).utf8.count
+            },
+            Case(name: "query sweep_table --param sweep=bench", arguments: ["query", "sweep_table", "--param", "sweep=bench"]) { path in
+                let query = try QueryLibrary.shipped("sweep_table")
+                let request = AnalysisRequest(query: query, bindings: try query.bindings([("sweep", "bench")]))
+                return try request.execute(on: Archive(path: path), fingerprint: false).table.render(.table).utf8.count
             },
         ] + extra
     }
