@@ -6,17 +6,6 @@ import XCTest
 /// What a new user meets first: help topics, misspelled commands, keys and names, refusals that
 /// say what is wrong once, the demo's table, help texts at 80 columns, a read-only directory.
 final class CLIPolishTests: TemporaryDirectoryTestCase {
-    struct Outcome { var status: Int32; var stdout: String; var stderr: String }
-
-    func tlens(_ arguments: [String]) throws -> Outcome {
-        let (process, out, err) = try startTLens(arguments, in: directory, capture: true)
-        let stdout = out!.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err!.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                       stderr: String(decoding: stderr, as: UTF8.self))
-    }
-
     /// A refusal: non-zero exit, nothing on stdout, exactly one line on stderr; that line.
     @discardableResult
     func refusal(_ arguments: [String], file: StaticString = #filePath, line: UInt = #line) throws -> String {

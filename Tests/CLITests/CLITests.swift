@@ -3,41 +3,8 @@ import Store
 import XCTest
 
 /// The `tlens` binary end to end: what a user sees on good and bad input.
-final class CLITests: XCTestCase {
-    var directory: URL!
-
-    override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("tlens-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: directory)
-    }
-
-    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
-
-    struct Outcome { var status: Int32; var stdout: String; var stderr: String }
-
-    /// Runs the tlens executable SwiftPM built next to the test bundle.
-    func tlens(_ arguments: [String]) throws -> Outcome {
-        let (process, out, err) = try startTLens(arguments, in: directory, capture: true)
-        let stdout = out!.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err!.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                       stderr: String(decoding: stderr, as: UTF8.self))
-    }
-
+final class CLITests: TemporaryDirectoryTestCase {
     let quickRun = ["train", "--preset", "digits-3v5", "--set", "steps=3", "--set", "lens.every=1", "--quiet"]
-
-    func assertOneLineError(_ o: Outcome, containing text: String, file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertNotEqual(o.status, 0, "expected a failure", file: file, line: line)
-        let lines = o.stderr.split(separator: "\n").filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
-        XCTAssertEqual(lines.count, 1, "stderr: \(o.stderr)", file: file, line: line)
-        XCTAssertTrue(o.stderr.contains(text), "stderr: \(o.stderr)", file: file, line: line)
-        XCTAssertFalse(o.stderr.contains("Fatal error"), file: file, line: line)
-    }
 
     func bytes(_ p: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: p)) }
 

@@ -43,26 +43,6 @@ final class NamedQueryTests: TemporaryDirectoryTestCase {
         try FileManager.default.copyItem(atPath: template.path, toPath: db)
     }
 
-    struct Outcome { var status: Int32; var stdout: String; var stderr: String }
-
-    func tlens(_ arguments: [String], environment: [String: String] = [:]) throws -> Outcome {
-        let (process, out, err) = try startTLens(arguments, in: directory, capture: true, environment: environment)
-        let stdout = out!.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err!.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                       stderr: String(decoding: stderr, as: UTF8.self))
-    }
-
-    func assertOneLineError(_ o: Outcome, containing text: String, file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertNotEqual(o.status, 0, "expected a failure", file: file, line: line)
-        XCTAssertEqual(o.stdout, "", file: file, line: line)
-        let lines = o.stderr.split(separator: "\n").filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
-        XCTAssertEqual(lines.count, 1, "stderr: \(o.stderr)", file: file, line: line)
-        XCTAssertTrue(o.stderr.contains(text), "stderr: \(o.stderr)", file: file, line: line)
-        XCTAssertFalse(o.stderr.contains("Fatal error"), file: file, line: line)
-    }
-
     /// The database file's bytes, and its -wal's when there is one with content.
     func fileState(_ path: String) throws -> [Data] {
         let wal = (try? Data(contentsOf: URL(fileURLWithPath: path + "-wal"))) ?? Data()

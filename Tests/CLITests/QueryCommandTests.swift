@@ -5,28 +5,9 @@ import XCTest
 /// `tlens runs | show | metrics | compare | export` on runs trained by the binary itself,
 /// checked against direct SQL; and what a user sees on bad input.
 final class QueryCommandTests: TemporaryDirectoryTestCase {
-    struct Outcome { var status: Int32; var stdout: String; var stderr: String }
-
-    func tlens(_ arguments: [String]) throws -> Outcome {
-        let (process, out, err) = try startTLens(arguments, in: directory, capture: true)
-        let stdout = out!.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err!.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                       stderr: String(decoding: stderr, as: UTF8.self))
-    }
-
     func json(_ o: Outcome, file: StaticString = #filePath, line: UInt = #line) throws -> [[String: Any]] {
         XCTAssertEqual(o.status, 0, o.stderr, file: file, line: line)
         return try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(o.stdout.utf8)) as? [[String: Any]], o.stdout, file: file, line: line)
-    }
-
-    func assertOneLineError(_ o: Outcome, containing text: String, file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertNotEqual(o.status, 0, "expected a failure", file: file, line: line)
-        let lines = o.stderr.split(separator: "\n").filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
-        XCTAssertEqual(lines.count, 1, "stderr: \(o.stderr)", file: file, line: line)
-        XCTAssertTrue(o.stderr.contains(text), "stderr: \(o.stderr)", file: file, line: line)
-        XCTAssertFalse(o.stderr.contains("Fatal error"), file: file, line: line)
     }
 
     /// Three short real runs at three learning rates.

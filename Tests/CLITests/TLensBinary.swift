@@ -44,6 +44,28 @@ class TemporaryDirectoryTestCase: XCTestCase {
 
     func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
 
+    /// What a finished `tlens` printed and returned.
+    struct Outcome { var status: Int32; var stdout: String; var stderr: String }
+
+    /// Runs `tlens arguments` in the directory to the end, capturing both streams.
+    func tlens(_ arguments: [String], environment: [String: String] = [:]) throws -> Outcome {
+        let (process, out, err) = try startTLens(arguments, in: directory, capture: true, environment: environment)
+        let stdout = out!.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err!.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                       stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    /// A refusal as users must see it: non-zero exit, one line on stderr naming `text`, no trap.
+    func assertOneLineError(_ o: Outcome, containing text: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertNotEqual(o.status, 0, "expected a failure", file: file, line: line)
+        let lines = o.stderr.split(separator: "\n").filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+        XCTAssertEqual(lines.count, 1, "stderr: \(o.stderr)", file: file, line: line)
+        XCTAssertTrue(o.stderr.contains(text), "stderr: \(o.stderr)", file: file, line: line)
+        XCTAssertFalse(o.stderr.contains("Fatal error"), file: file, line: line)
+    }
+
     /// Runs `tlens arguments` in the directory to the end: exit status and stderr.
     func finish(_ arguments: [String]) throws -> (Int32, String) {
         let (process, _, err) = try startTLens(arguments, in: directory, capture: true)
