@@ -130,7 +130,7 @@ struct Grouping {
         let base = try baseline.map { try baselineGroup($0, reader) }
         var columns = by.map(\.description) + ["runs"]
         for key in keys {
-            columns += ["\(key)", "\(key) sd", "\(key) ci95"]
+            columns += ["\(key)", "\(key) sd", "\(key) n", "\(key) ci95"]
             if base != nil { columns += ["\(key) Δ", "\(key) Δ ci95"] }
         }
         var table = ResultTable(columns: columns)
@@ -138,7 +138,7 @@ struct Grouping {
             var row = group.values + [.integer(Int64(group.runs.count))]
             for key in keys {
                 let s = try statistics(key, group.runs, reader)
-                row += [number(s.mean), number(s.standardDeviation), number(s.ci95)]
+                row += [number(s.mean), number(s.standardDeviation), .integer(Int64(s.count)), number(s.ci95)]
                 if let base {
                     let b = try statistics(key, base.runs, reader)
                     row += [number(s.mean - b.mean), number(welchHalfWidth(s, b))]

@@ -145,7 +145,7 @@ public struct ReportRequest {
     /// The grouped comparison for people: a key's mean, sd and ci95 columns become one cell
     /// `mean ± ci95`, so the table fits a page.
     static func compactGroups(_ table: ResultTable, keys: [String]) -> ReportTable {
-        let keyColumns = Set(keys.flatMap { [$0, "\($0) sd", "\($0) ci95"] })
+        let keyColumns = Set(keys.flatMap { [$0, "\($0) sd", "\($0) n", "\($0) ci95"] })
         let leading = table.columns.indices.filter { !keyColumns.contains(table.columns[$0]) }
         var header = leading.map { table.columns[$0] }
         header += keys.map { "\($0) (mean ± 95% CI)" }

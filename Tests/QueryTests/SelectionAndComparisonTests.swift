@@ -76,7 +76,7 @@ final class SelectionAndComparisonTests: XCTestCase {
 
     func testGroupedComparisonAggregatesOverSeedsWithStudentIntervals() throws {
         let table = try ComparisonRequest(selection: RunSelection(sweep: "dd"), keys: ["final.test_mse"]).table(reader)
-        XCTAssertEqual(table.columns, ["model.hidden", "runs", "final.test_mse", "final.test_mse sd", "final.test_mse ci95"])
+        XCTAssertEqual(table.columns, ["model.hidden", "runs", "final.test_mse", "final.test_mse sd", "final.test_mse n", "final.test_mse ci95"])
         XCTAssertEqual(table.rows.count, 4)
         for (row, hidden) in zip(table.rows, QueryFixture.hiddens) {
             let values = QueryFixture.seeds.map { QueryFixture.testMSE(hidden: hidden, seed: $0, step: 100) }
@@ -84,7 +84,8 @@ final class SelectionAndComparisonTests: XCTestCase {
             let sd = (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 2).squareRoot()   // 0.01 exactly
             XCTAssertEqual(row[0], .text("[\(hidden)]"))
             XCTAssertEqual(row[1], .integer(3))
-            guard case .real(let m) = row[2], case .real(let s) = row[3], case .real(let ci) = row[4] else { return XCTFail("\(row)") }
+            XCTAssertEqual(row[4], .integer(3))
+            guard case .real(let m) = row[2], case .real(let s) = row[3], case .real(let ci) = row[5] else { return XCTFail("\(row)") }
             XCTAssertEqual(m, mean, accuracy: 1e-12)
             XCTAssertEqual(s, sd, accuracy: 1e-12)
             XCTAssertEqual(ci, 4.302653 * sd / 3.0.squareRoot(), accuracy: 1e-6)
