@@ -44,7 +44,7 @@ final class ReportRenderingTests: XCTestCase {
         // The sweep plots: one point per width, error bars from the three seeds.
         XCTAssertEqual(figures[0].components(separatedBy: "class=\"errorbar\"").count - 1 > 0, true)
         // The curves: 12 runs overlaid, labelled by run name.
-        XCTAssertTrue(figures[4].contains("data-series=\"dd hidden=4 seed=0\""))
+        XCTAssertTrue(figures[4].contains("data-series=\"hidden=4 seed=0\""), "a sweep run is labelled by its axes")
         XCTAssertEqual(seriesColors(figures[4]).count, 12)
 
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tlens-report-rendering")
