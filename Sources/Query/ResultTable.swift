@@ -140,7 +140,7 @@ struct TableText {
         guard columns > 0 else { return "" }
         // Cells as one line each: a newline or tab inside a value would break the row.
         var cells = table.rows.map { row in row.map(Self.cellText) }
-        let header = table.columns.map(Self.oneLine)
+        var header = table.columns.map(Self.oneLine)
         var numeric = [Bool](repeating: true, count: columns)
         for c in 0..<columns {
             numeric[c] = table.rows.allSatisfy { row in
@@ -162,6 +162,18 @@ struct TableText {
             }
             for c in 0..<columns where !numeric[c] {
                 for r in cells.indices { cells[r][c] = Self.truncate(cells[r][c], to: widths[c]) }
+            }
+            // Then a number column's header wider than its numbers loses its start, down to 10
+            // ("…batch_size", "…approx_err_tel"): the end of a key path names it best.
+            let valueWidths = (0..<columns).map { c in cells.reduce(0) { max($0, $1[c].count) } }
+            while total > width {
+                guard let c = (0..<columns).filter({ numeric[$0] && widths[$0] > max(valueWidths[$0], 10) })
+                    .max(by: { widths[$0] - valueWidths[$0] < widths[$1] - valueWidths[$1] }) else { break }
+                widths[c] -= 1
+                total -= 1
+            }
+            for c in 0..<columns where header[c].count > widths[c] {
+                header[c] = "…" + String(header[c].suffix(max(0, widths[c] - 1)))
             }
             // Still too wide: whole columns go from the right (never a wrapped row), and a
             // last line says so.
