@@ -109,7 +109,8 @@ public struct DoubleDescentStudy: Study {
                                                  title: "effective parameters by hidden width").svg(reader))
         }
         // Curves over steps for the first seed of a narrow, a threshold and the widest width.
-        let firstSeed = runs.filter { $0.summary.seed == runs[0].summary.seed }.sorted { ($0.number(Self.axis) ?? 0) < ($1.number(Self.axis) ?? 0) }
+        let seed = runs.map(\.summary.seed).min()
+        let firstSeed = runs.filter { $0.summary.seed == seed }.sorted { ($0.number(Self.axis) ?? 0) < ($1.number(Self.axis) ?? 0) }
         let mse = try AxisProfile(reader, sweep: sweep, axis: Self.axis, measure: "final.test_mse")
         var chosen: [CatalogRun] = []
         for x in [firstSeed.first?.number(Self.axis), mse.peak?.x, firstSeed.last?.number(Self.axis)].compactMap({ $0 }) {

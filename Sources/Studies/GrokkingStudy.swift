@@ -89,10 +89,10 @@ public struct GrokkingStudy: Study {
         }
     }
 
-    /// Each sweep of the size with its task and its completed runs' readings.
+    /// Each sweep of the size with its task and its completed runs' readings, by seed.
     func tasks(_ reader: MetricReader, size: StudySize) throws -> [(sweep: String, task: Task, readings: [Reading])] {
         try sweepNames(size).map { sweep in
-            let runs = reader.runs(ofSweep: sweep).filter { $0.summary.effectiveStatus == .completed }
+            let runs = reader.runs(ofSweep: sweep).filter { $0.summary.effectiveStatus == .completed }.sorted { $0.summary.seed < $1.summary.seed }
             let task = Task(source: runs.first?.params["data.source"] ?? sweep)
             return (sweep, task, try runs.map { try Reading($0, task, reader) })
         }
