@@ -131,6 +131,6 @@ struct GBTvsNNReport {
     }
 
     static func cell(_ s: SeedStatistics) -> String {
-        s.ci95.isFinite ? "\(figure(s.mean)) ± \(figure(s.ci95))" : figure(s.mean)
+        GBTvsNNStudy.interval(s)
     }
 }

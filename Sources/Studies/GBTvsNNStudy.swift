@@ -70,9 +70,9 @@ public struct GBTvsNNStudy: Study {
                         : figure(Foundation.exp(s.mean))
     }
 
-    /// A mean with its 95% interval: "2.41 ± 0.3".
+    /// A mean with its 95% interval, the interval to two digits: "2.406 ± 0.48".
     static func interval(_ s: SeedStatistics) -> String {
-        s.ci95.isFinite ? "\(figure(s.mean)) ± \(figure(s.ci95))" : figure(s.mean)
+        s.ci95.isFinite ? "\(figure(s.mean)) ± \(String(format: "%.2g", s.ci95))" : figure(s.mean)
     }
 
     /// The bound ω ≤ 1 of lens.md (9.7) on every kernel weight norm the trees recorded.
