@@ -9,7 +9,7 @@ struct Sweep: ParsableCommand {
         discussion: """
         The spec (YAML or JSON) names the sweep, its base config, `set` overrides, and axes: \
         `grid` (cartesian product over key paths), `zip` (paired lists; `name_suffix` labels \
-        them), `random` (count draws from log_uniform, uniform or choice) and `seeds`. Every \
+        them, and alone labels whole sections such as `model: [{kind: mlp}, {kind: gbt}]`), `random` (count draws from log_uniform, uniform or choice) and `seeds`. Every \
         point's config is validated in full — data loaded, memory checked — before anything is \
         written; one bad point refuses the sweep, naming it. Each run is named from its axis \
         values and linked to the sweep (sweep_points, run_params).
