@@ -50,6 +50,11 @@ public final class PreparedRun {
         config.resolved = try TrainConfig.setting(config.resolved, path: ["data", DataFactory.unscaledColumnsKey],
                                                   to: .list(split.unscaledColumns.map { .int($0) }))
         try RunDefaults.resolve(&config, trainCount: n, testCount: testCount, outputs: c, inputDimension: split.train.dimension)
+        // A child's first state is θ_{t′}, and its grad_change reference is captured there: the
+        // lens records only states that are multiples of lens.every (lens.md §0, §7).
+        if let spawn = config.spawn, spawn.step % config.lens.options.every != 0 {
+            throw ConfigError("spawn.step: \(spawn.step) is not a recorded state of the lens (lens.every: \(config.lens.options.every)); use a multiple of lens.every")
+        }
         self.config = config
         let lens = config.lens
 
@@ -101,10 +106,13 @@ public final class PreparedRun {
         return "set data.n_test ≥ 1"
     }
 
-    /// The learner of this run at θ_0, with a fresh optimizer and minibatch order.
+    /// The learner of this run at θ_0, with a fresh optimizer and minibatch order (a child's
+    /// order from its `spawn.order_seed`, lens.md §11).
     public func makeLearner() throws -> MLPLearner {
-        try MLPLearner(model: model, loss: config.loss, optimizer: optimizerSpec, trainX: trainX, trainY: trainY,
-                       batchSize: config.optimizer.batchSize, seed: config.seed)
+        let learner = try MLPLearner(model: model, loss: config.loss, optimizer: optimizerSpec, trainX: trainX, trainY: trainY,
+                                     batchSize: config.optimizer.batchSize, seed: config.seed)
+        if let spawn = config.spawn { learner.restartDataOrder(seed: spawn.orderSeed, batchesDrawn: 0) }
+        return learner
     }
 
     public var problem: LensProblem {
