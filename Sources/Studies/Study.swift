@@ -72,7 +72,7 @@ public struct StudyError: Error, CustomStringConvertible {
 
 /// The shipped studies, in the order `tlens demo` runs them.
 public enum Studies {
-    public static let all: [Study] = [ApproxStudy()]
+    public static let all: [Study] = [ApproxStudy(), LMCStudy()]
 
     public static var names: [String] { all.map(\.name) }
 
