@@ -55,7 +55,7 @@ public struct SpawnOrigin {
             var mine = childConfig[section] ?? .null, theirs = parentConfig[section] ?? .null
             if section == "lens" { mine = removing("grad_ref_step", from: mine); theirs = removing("grad_ref_step", from: theirs) }
             if let (path, a, b) = firstDifference(mine, theirs, path: section) {
-                throw ConfigError("\(path): \(describe(a)) differs from parent run \(id)'s \(describe(b)); a child keeps its parent's seed, data, model, loss, optimizer and lens (only name, steps, threads, checkpoint, lens.grad_ref_step and spawn may differ)")
+                throw ConfigError("\(path): \(shown(a)) differs from parent run \(id)'s \(shown(b)); a child keeps its parent's seed, data, model, loss, optimizer and lens (only name, steps, threads, checkpoint, lens.grad_ref_step and spawn may differ)")
             }
         }
         guard parent.dataFingerprint == prepared.split.fingerprint else {
@@ -108,6 +108,14 @@ public struct SpawnOrigin {
                 throw ConfigError("spawn.parent: no run named '\(name)' in \(db.path)\(hint)")
             }
             return run
+        }
+    }
+
+    /// A config value as a refusal quotes it: lists and maps as JSON.
+    static func shown(_ value: ConfigValue) -> String {
+        switch value {
+        case .list, .map: return value.json
+        default: return describe(value)
         }
     }
 
