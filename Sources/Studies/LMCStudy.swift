@@ -154,21 +154,32 @@ public struct LMCStudy: Study {
     public func sections(_ reader: MetricReader, quick: Bool) throws -> [ReportSection] {
         let steps = try spawnSteps(reader, quick: quick)
         guard !steps.isEmpty else { return [ReportSection(heading: "Weight averaging", text: "No child pair has a recorded barrier.", id: "lmc")] }
-        let xs = steps.map { Double($0.step) }
-        func ci(_ values: [Double]) -> Double? {
-            let s = SeedStatistics(values)
-            return s.ci95.isFinite ? s.ci95 : nil
-        }
+        // Spawn steps start at 0 and crowd near it: a log axis of t′ + 1.
+        let xs = steps.map { Double($0.step + 1) }
+        let xLabel = "spawn step t′ + 1"
         let layers = steps[0].layerChange.count
         let classified = steps.allSatisfy { !$0.errorBarriers.isEmpty }
 
-        // B(t′) against t′, with the near-zero line.
-        var barrierSeries = [PlotSeries(label: "B(t′), test MSE", points: steps.map { PlotPoint(x: Double($0.step), y: $0.barrier, error: ci($0.barriers)) }),
-                             PlotSeries(label: "\(figure(Self.nearZeroFraction * 100))% of the test MSE", points: steps.map { PlotPoint(x: Double($0.step), y: Self.nearZeroFraction * $0.endpointError) })]
-        var figures = [SVGPlot.render(barrierSeries, options: PlotOptions(title: "error barrier B(t′) by spawn step", xLabel: "spawn step t′", yLabel: "B(t′)"))]
+        // B(t′) against t′: the mean, each pair (pairs are few: no interval), the near-zero line.
+        func barrierPlot(_ values: (SpawnStep) -> [Double], title: String, yLabel: String, line: Bool) -> String {
+            var series = [PlotSeries(label: "mean over pairs", points: zip(xs, steps).map { PlotPoint(x: $0, y: mean(values($1))) })]
+            let pairs = steps.map { values($0).count }.max() ?? 0
+            if pairs > 1 {
+                for k in 0..<pairs {
+                    series.append(PlotSeries(label: "pair \(k + 1)", points: zip(xs, steps).compactMap { x, s in
+                        k < values(s).count ? PlotPoint(x: x, y: values(s)[k]) : nil
+                    }))
+                }
+            }
+            if line {
+                series.append(PlotSeries(label: "near zero: \(figure(Self.nearZeroFraction * 100))% of the test MSE",
+                                         points: zip(xs, steps).map { PlotPoint(x: $0, y: Self.nearZeroFraction * $1.endpointError) }))
+            }
+            return SVGPlot.render(series, options: PlotOptions(title: title, xLabel: xLabel, yLabel: yLabel, logX: true))
+        }
+        var figures = [barrierPlot(\.barriers, title: "error barrier B(t′) by spawn step, test MSE", yLabel: "B(t′)", line: true)]
         if classified {
-            barrierSeries = [PlotSeries(label: "B(t′), test error rate", points: steps.map { PlotPoint(x: Double($0.step), y: mean($0.errorBarriers), error: ci($0.errorBarriers)) })]
-            figures.append(SVGPlot.render(barrierSeries, options: PlotOptions(title: "error-rate barrier by spawn step", xLabel: "spawn step t′", yLabel: "B(t′), error rate")))
+            figures.append(barrierPlot(\.errorBarriers, title: "error barrier by spawn step, test error rate", yLabel: "B(t′), error rate", line: false))
         }
         var header = ["t′", "pairs", "B (MSE)", "B / test MSE", "Γ(T, t′)"] + (0..<layers).map { "Γ_\($0 + 1)(T, t′)" }
             + ["Γ(t′ + \(Self.window), t′)"]
@@ -185,7 +196,7 @@ public struct LMCStudy: Study {
            let table = try? AnalysisRequest(query: query, bindings: query.bindings([])).execute(on: reader.catalog.archive, fingerprint: false).table {
             tables.append(ReportRequest.reportTable(table))
         }
-        let barrierText = "B(t′) = max_α [Err(θ_α) − (α Err(θ^A_T) + (1 − α) Err(θ^B_T))] (lens.md (10.2)) for children spawned at t′, Err the test MSE on the test evaluation points; mean over pairs with its 95% interval, and the near-zero line of the verdict rules (\(figure(Self.nearZeroFraction * 100))% of the pairs' test MSE). The second table is the shipped named query lmc_barrier_by_spawn_step over the whole database (tlens query lmc_barrier_by_spawn_step)."
+        let barrierText = "B(t′) = max_α [Err(θ_α) − (α Err(θ^A_T) + (1 − α) Err(θ^B_T))] (lens.md (10.2)) for children spawned at t′, Err the test MSE on the test evaluation points (then the test error rate); the mean over pairs, each pair, and the near-zero line of the verdict rules (\(figure(Self.nearZeroFraction * 100))% of the pairs' test MSE), against t′ + 1 on a log axis. The second table is the shipped named query lmc_barrier_by_spawn_step over the whole database (tlens query lmc_barrier_by_spawn_step)."
 
         // Γ_l(T, t′) against t′, a series per layer and their mean; the parent's Γ_l(s, 0).
         var changeSeries = (0..<layers).map { l in
@@ -194,7 +205,7 @@ public struct LMCStudy: Study {
         changeSeries.append(PlotSeries(label: "mean over layers", points: zip(xs, steps).map { PlotPoint(x: $0, y: $1.gradientChange) }))
         changeSeries.append(PlotSeries(label: "Γ(t′ + \(Self.window), t′), mean over layers",
                                        points: zip(xs, steps).map { PlotPoint(x: $0, y: $1.windowChange) }))
-        var changeFigures = [SVGPlot.render(changeSeries, options: PlotOptions(title: "gradient change after the spawn step, Γ_l(T, t′)", xLabel: "spawn step t′", yLabel: "Γ_l(T, t′)"))]
+        var changeFigures = [SVGPlot.render(changeSeries, options: PlotOptions(title: "gradient change after the spawn step, Γ_l(T, t′)", xLabel: xLabel, yLabel: "Γ_l(T, t′)", logX: true))]
         let parents = try sweepNames(quick: quick)[0]
         if let parent = reader.runs(ofSweep: parents).first, layers > 0 {
             changeFigures.append(try PlotRequest.curves(runs: [String(parent.id)], keys: (1...layers).map { "grad_change/\($0)" },
