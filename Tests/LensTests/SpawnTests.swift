@@ -109,6 +109,47 @@ final class SpawnTests: XCTestCase {
         }
     }
 
+    /// Stops the loop after a given step, as Ctrl-C would.
+    final class StopAfter: TrainingProgress {
+        let step: Int
+        init(_ step: Int) { self.step = step }
+        func update(step: Int, of total: Int, loss: Double, testMetric: (name: String, value: Double)?, stepsPerSecond: Double) {
+            if step == self.step { Trainer.stopRequested = true }
+        }
+        func finish() {}
+    }
+
+    /// A child is resumed like any run: from its newest checkpoint, or — stopped before its
+    /// starting state was committed — by spawning again; either way it records what an
+    /// uninterrupted child records.
+    func testAStoppedChildResumesToTheRecordsOfOneThatNeverStopped() throws {
+        try train(Self.parent, ["name=parent", "checkpoint.at=[12]", "checkpoint.every=100"])
+        let child = ["name=child", "spawn.parent=parent", "spawn.step=12", "spawn.order_seed=3", "checkpoint.every=4"]
+        let whole = try train(Self.parent, child)
+        let prepared = try PreparedRun(try TrainConfig.load(text: Self.parent, source: "test", overrides: child))
+
+        let recorder = try Recorder(path: database)
+        defer { Trainer.stopRequested = false; try? recorder.close() }
+        let stopped = try Trainer(prepared).run(recorder: recorder, codeVersion: "test", progress: StopAfter(18))
+        Trainer.stopRequested = false
+        XCTAssertEqual(stopped.status, .interrupted)
+        XCTAssertEqual(stopped.stepsCompleted, 18)
+        var resumed = try Trainer(prepared).resume(runID: stopped.runID, recorder: recorder, force: false, progress: nil)
+        XCTAssertEqual(resumed.status, .completed)
+        XCTAssertEqual(try records(resumed.runID), try records(whole.runID))
+
+        // No resumable checkpoint left (as if it died before its first commit): spawned again.
+        let early = try Trainer(prepared).run(recorder: recorder, codeVersion: "test", progress: StopAfter(14))
+        Trainer.stopRequested = false
+        try recorder.flush()
+        let db = try Database(path: database, mode: .readWrite)
+        try db.execute("DELETE FROM checkpoints WHERE run_id = ? AND step > 0", [.integer(early.runID)])
+        try db.close()
+        resumed = try Trainer(prepared).resume(runID: early.runID, recorder: recorder, force: false, progress: nil)
+        XCTAssertEqual(resumed.status, .completed)
+        XCTAssertEqual(try records(resumed.runID), try records(whole.runID))
+    }
+
     /// Every refusal is one line naming the key to change, and leaves no run row.
     func testInvalidSpawnConfigsAreRefusedWithOneLineAndNoRunRow() throws {
         try train(Self.parent, ["name=parent", "checkpoint.at=[12]", "checkpoint.every=100"])
