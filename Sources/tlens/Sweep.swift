@@ -97,7 +97,8 @@ struct Sweep: ParsableCommand {
 /// `interrupted`: a worker stopped on a signal (Ctrl-C), so a re-run continues the sweep.
 enum SweepExecution {
     static func run(_ sweep: SweepSpec, databasePath: String, jobs: Int, extend: Bool, quiet: Bool) throws -> (status: SweepStatus, interrupted: Bool) {
-        _ = try sweep.prepared()                 // every point validated; nothing written yet
+        // Every point validated, children against their parents; nothing written yet.
+        try sweep.checkSpawns(try sweep.prepared(), databasePath: databasePath)
         let recorder = try Recorder(path: databasePath)
         _ = try recorder.registerSweep(name: sweep.name, specJSON: sweep.canonicalJSON,
                                        points: sweep.points.map { ($0.name, $0.tree.json, $0.axesJSON) }, extend: extend)
