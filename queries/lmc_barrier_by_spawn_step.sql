@@ -1,9 +1,10 @@
 -- lmc_barrier_by_spawn_step: the weight-averaging (linear mode connectivity) barrier of runs spawned from a parent, grouped by the step they were spawned at
 -- param spawn_path: the config path that holds a child run's spawn step (run_params.key) (default: spawn.step)
--- Reads: runs.parent_run_id (a child is a run with a parent), run_params (spawn_path), and the
--- metric key lmc_barrier (its last recorded value per child). lmc_barrier and the spawn config
--- are written by a later tlens feature: on databases without them the query returns no rows
--- (no run has a parent) or groups with lmc_barrier NULL.
+-- Reads: runs.parent_run_id (a child is a run with a parent: config spawn, docs/lens.md §11),
+-- run_params (spawn_path), and the metric key lmc_barrier (its last recorded value per child).
+-- Weight averaging records lmc_barrier on child A of each pair only (the smaller
+-- spawn.order_seed), so with_barrier counts pairs; groups of children not yet averaged have
+-- lmc_barrier NULL, and a database without children returns no rows.
 -- A child's spawn step is its spawn_path config value when it has one, else its first recorded
 -- step (the smallest step of any of its keys).
 -- Columns: spawn_step, children, parents, with_barrier (children that recorded lmc_barrier),

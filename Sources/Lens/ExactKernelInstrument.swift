@@ -95,6 +95,9 @@ final class ExactKernelInstrument: LensInstrument {
 
     func recordStep(_ o: StepObservation) -> Double? { nil }
 
+    /// Trees have no layer Jacobians: no grad_change, nothing to drop.
+    func discardGradientChangeReference() {}
+
     func export(into w: inout StateWriter) {
         w.matrix(current)
         w.bool(smoother != nil)

@@ -235,6 +235,8 @@ final class JacobianInstrument: LensInstrument {
         smoother?.export(into: &w)
     }
 
+    func discardGradientChangeReference() { gradReference = nil }
+
     func importState(from r: inout StateReader) throws {
         var kernels: [Matrix?] = []
         for what in ["K_RR at the first recorded step", "K_RR at the previous recorded step"] {

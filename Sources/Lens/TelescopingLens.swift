@@ -193,6 +193,11 @@ public final class TelescopingLens {
         return w.bytes
     }
 
+    /// Forgets the grad_change reference factors (lens.md §7), so they are captured afresh at
+    /// `lens.grad_ref_step`: a child spawned at t′ measures Γ_l(s, t′) against its own start
+    /// rather than its parent's reference (lens.md §11, "Spawning").
+    public func discardGradientChangeReference() { instrument.discardGradientChangeReference() }
+
     /// The size of the last exported state: the next export reserves it at once.
     var lastStateBytes = 0
 
@@ -233,6 +238,8 @@ protocol LensInstrument: AnyObject {
     func recordStep(_ o: StepObservation) -> Double?
     func export(into w: inout StateWriter)
     func importState(from r: inout StateReader) throws
+    /// Drops the grad_change reference (lens.md §7) so the next state at `grad_ref_step` captures it.
+    func discardGradientChangeReference()
 }
 
 public struct LensError: Error, CustomStringConvertible {

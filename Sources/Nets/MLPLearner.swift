@@ -106,6 +106,17 @@ public final class MLPLearner: ParametricLearner {
         return observation
     }
 
+    /// A spawned child's own data order (lens.md §11, "Spawning"): the minibatch order of
+    /// `seed`'s data-order stream advanced past the `batchesDrawn` batches of steps 1…t′, so
+    /// steps t′+1, t′+2, … draw the batches a run with that seed draws there. With the parent's
+    /// own seed the order continues exactly as the parent's did.
+    public func restartDataOrder(seed: UInt64, batchesDrawn: Int) {
+        var restarted = MinibatchOrder(count: order.count, batchSize: order.batchSize, seed: seed)
+        var batch: [Int] = []
+        for _ in 0..<batchesDrawn { restarted.next(into: &batch) }
+        order = restarted
+    }
+
     // MARK: - State (lens.md §11; docs/schema.md, "checkpoints")
 
     static let stateKind = "MLPL", stateVersion: UInt32 = 1

@@ -96,25 +96,6 @@ func jsonValue(_ value: DatabaseValue) -> String {
     }
 }
 
-/// A JSON string literal with every control character escaped (NUL included).
-func jsonString(_ s: String) -> String {
-    var out = "\""
-    out.reserveCapacity(s.utf8.count + 2)
-    for scalar in s.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case _ where scalar.value < 0x20 || scalar.value == 0x7F || scalar == "\u{2028}" || scalar == "\u{2029}":
-            out += String(format: "\\u%04x", scalar.value)
-        default: out.unicodeScalars.append(scalar)
-        }
-    }
-    return out + "\""
-}
-
 /// The shortest decimal that reads back as the same Double (Swift's description), with
 /// integral values written without ".0" only when they are exactly representable integers.
 func exactNumber(_ r: Double) -> String {

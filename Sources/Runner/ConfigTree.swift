@@ -1,5 +1,6 @@
 import Data
 import Foundation
+import Store
 import Yams
 
 /// A parsed config document: nested maps, lists and scalars, as YAML or JSON gives them.
@@ -49,21 +50,6 @@ public indirect enum ConfigValue: Equatable, Sendable {
     }
 }
 
-func jsonString(_ s: String) -> String {
-    var out = "\""
-    for scalar in s.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-            if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
-        }
-    }
-    return out + "\""
-}
 
 public struct ConfigError: Error, CustomStringConvertible, Equatable {
     public let description: String

@@ -57,6 +57,11 @@ public final class PreparedRun {
         config.resolved = try TrainConfig.setting(config.resolved, path: ["data", DataFactory.unscaledColumnsKey],
                                                   to: .list(split.unscaledColumns.map { .int($0) }))
         try RunDefaults.resolve(&config, trainCount: n, testCount: testCount, outputs: c, inputDimension: split.train.dimension)
+        // A child's first state is θ_{t′}, and its grad_change reference is captured there: the
+        // lens records only states that are multiples of lens.every (lens.md §0, §7).
+        if let spawn = config.spawn, spawn.step % config.lens.options.every != 0 {
+            throw ConfigError("spawn.step: \(spawn.step) is not a recorded state of the lens (lens.every: \(config.lens.options.every)); use a multiple of lens.every")
+        }
         self.config = config
         let lens = config.lens
 
@@ -144,7 +149,8 @@ public final class PreparedRun {
     }
 
     /// The learner of this run at its start: an MLP at θ_0 with a fresh optimizer and minibatch
-    /// order, or boosted trees at f_0 = mean(y) with a fresh subsample stream.
+    /// order (a child's order from its `spawn.order_seed`, lens.md §11), or boosted trees at
+    /// f_0 = mean(y) with a fresh subsample stream.
     public func makeLearner() throws -> Learner {
         if let trees = config.model.trees {
             do {
@@ -153,8 +159,10 @@ public final class PreparedRun {
             } catch { throw ConfigError("model: \(error)") }
         }
         guard let model else { preconditionFailure("an MLP run without its network") }
-        return try MLPLearner(model: model, loss: config.loss, optimizer: optimizerSpec, trainX: trainX, trainY: trainY,
-                              batchSize: config.optimizer.batchSize, seed: config.seed)
+        let learner = try MLPLearner(model: model, loss: config.loss, optimizer: optimizerSpec, trainX: trainX, trainY: trainY,
+                                     batchSize: config.optimizer.batchSize, seed: config.seed)
+        if let spawn = config.spawn { learner.restartDataOrder(seed: spawn.orderSeed, batchesDrawn: 0) }
+        return learner
     }
 
     /// The training rows and the evaluated test rows as the run sees them (after its

@@ -29,15 +29,21 @@ public enum Reproduction {
         return warnings
     }
 
-    /// Every scalar key and vector kind of run `a` in `da` against run `b` in `db`: the largest
-    /// absolute difference per key and where. NaN equals NaN; a step in one run only counts as
+    /// Every scalar key and vector kind of run `a` in `da` against run `b` in `db` (but the
+    /// weight-averaging keys `lmc_*`, written after training): the largest absolute difference
+    /// per key and where. NaN equals NaN; a step in one run only counts as
     /// missing.
     public static func compare(_ da: Database, run a: Int64, _ db: Database, run b: Int64) throws -> [Difference] {
         func scalars(_ d: Database, _ run: Int64) throws -> [String: [Int: Double]] {
             var out: [String: [Int: Double]] = [:]
             let s = try d.prepare("SELECT k.name, m.step, m.value FROM metrics m JOIN metric_keys k ON k.id = m.key_id WHERE m.run_id = ?")
             s.bind([.integer(run)])
-            while try s.step() { out[s.string(at: 0) ?? "", default: [:]][Int(s.int64(at: 1))] = s.isNull(at: 2) ? .nan : s.double(at: 2) }
+            while try s.step() {
+                let key = s.string(at: 0) ?? ""
+                // Weight averaging's keys are recorded after training, by another command.
+                if key.hasPrefix(WeightAveraging.keyPrefix) { continue }
+                out[key, default: [:]][Int(s.int64(at: 1))] = s.isNull(at: 2) ? .nan : s.double(at: 2)
+            }
             return out
         }
         func vectors(_ d: Database, _ run: Int64) throws -> [String: [Int: [Float]]] {

@@ -153,6 +153,18 @@ final class SectionReader {
         return values
     }
 
+    /// An integer or a text, recorded as given (a run's id or its name: `spawn.parent`); nil
+    /// when absent.
+    func intOrText(_ key: String) throws -> ConfigValue? {
+        switch raw(key) {
+        case .none: resolved.append((key, .null)); return nil
+        case .some(.int(let i)): resolved.append((key, .int(i))); return .int(i)
+        case .some(.double(let x)) where x == x.rounded() && abs(x) < 1e15: resolved.append((key, .int(Int(x)))); return .int(Int(x))
+        case .some(.string(let s)): resolved.append((key, .string(s))); return .string(s)
+        case .some(let other): throw ConfigError("\(keyPath(key)): expected a run's name or id, got \(describe(other))")
+        }
+    }
+
     func stringList(_ key: String, default d: [String]) throws -> [String] {
         let values: [String]
         switch raw(key) {

@@ -9,6 +9,8 @@ import Spelling
 ///     set: {steps: 2000}                  # key paths applied to the base
 ///     grid: {model.hidden: [[8], [32]], optimizer.lr: [0.01, 0.05]}   # cartesian product
 ///     zip: {data.label_noise: [0.0, 0.2], name_suffix: [clean, noisy]} # paired, equal lengths
+///     zip: {model: [{kind: mlp}, {kind: gbt}], optimizer: [{kind: sgd}, null], name_suffix: [mlp, gbt]}
+///                                         # whole sections: labelled by name_suffix alone
 ///     random: {count: 8, seed: 0, axes: {optimizer.lr: {log_uniform: [1e-4, 1e-1]}}}
 ///     seeds: [0, 1, 2]                    # each point × each seed is one run
 ///
@@ -102,9 +104,13 @@ extension SweepSpec {
             for (f, i) in zip(factors, index) { axes.append(contentsOf: f[i]) }
             var config = base
             var labels: [String] = [], suffixes: [String] = []
+            let suffixed = axes.contains { $0.0 == "name_suffix" }
             for (path, value) in axes {
                 if path == "name_suffix" { suffixes.append(plain(value)); continue }
                 config = try assign(config, path: path, value, context: "\(path)", folder: folder)
+                // A whole section as an axis value (`model: {kind: gbt, …}`, or null to leave
+                // it out) would label the run with its JSON; the point's suffix names it instead.
+                if suffixed && isSection(value) { continue }
                 labels.append("\(path.split(separator: ".").last.map(String.init) ?? path)=\(plain(value))")
             }
             let pointName = ([name] + labels.filter { !$0.hasPrefix("seed=") } + suffixes + labels.filter { $0.hasPrefix("seed=") })
@@ -216,6 +222,14 @@ extension SweepSpec {
         case .int(let i): return Double(i)
         case .double(let d): return d
         default: return nil
+        }
+    }
+
+    /// A map or null: a value that sets or removes a whole config section.
+    static func isSection(_ v: ConfigValue) -> Bool {
+        switch v {
+        case .map, .null: return true
+        default: return false
         }
     }
 

@@ -31,6 +31,8 @@ public struct TrainConfig {
     public var lens: LensConfig
     /// `checkpoint:` — when the run's state is saved for `tlens resume` (lens.md §11).
     public var checkpoint: CheckpointPolicy
+    /// `spawn:` — a child run, started from another run's checkpoint (lens.md §11, "Spawning").
+    public var spawn: SpawnSpec?
     /// Every value, defaults included, in schema order: what `runs.config` stores.
     public var resolved: ConfigValue
 
@@ -242,6 +244,10 @@ public struct TrainConfig {
         do { try opt.spec.validate() } catch { throw ConfigError("\(error)") }
         if isTrees { root.skip("optimizer") } else { root.record("optimizer", try o.finish()) }
 
+        // Read before the lens: a child's grad_change reference defaults to its spawn step.
+        let spawnSection = try SpawnSpec.read(root, seed: seed, steps: steps)
+        let spawn = spawnSection?.0
+
         let l = try root.section("lens")
         var lensOptions = LensOptions()
         let everyIsAuto = !l.has("every")
@@ -268,7 +274,7 @@ public struct TrainConfig {
         let probesIsDefault = !l.has("probes")
         lensOptions.probes = try l.int("probes", default: 32, in: 2...100_000)
         lensOptions.memoryBudgetBytes = try l.double("memory_budget_mb", default: 4096, min: 1) * 1024 * 1024
-        if !isTrees { lensOptions.gradReferenceStep = try l.int("grad_ref_step", default: 0, in: 0...Int.max) }
+        if !isTrees { lensOptions.gradReferenceStep = try l.int("grad_ref_step", default: spawn?.step ?? 0, in: 0...Int.max) }
         if lensOptions.gradReferenceStep > steps {
             throw ConfigError("lens.grad_ref_step: \(lensOptions.gradReferenceStep) is after the last step (\(steps))")
         }
@@ -282,8 +288,10 @@ public struct TrainConfig {
         // About every 5% of the run by default; the 60 s wall-clock floor applies on top.
         let c = try root.section("checkpoint")
         let checkpoint = CheckpointPolicy(every: try c.int("every", default: max(steps / 20, 1), in: 1...Int.max),
-                                          keep: try c.int("keep", default: 2, in: 1...1_000_000))
+                                          keep: try c.int("keep", default: 2, in: 1...1_000_000),
+                                          at: Array(Set(try c.intList("at", default: [], elementRange: 1...max(steps, 1)))).sorted())
         root.record("checkpoint", try c.finish())
+        if let (_, section) = spawnSection { root.record("spawn", try section.finish()) }
 
         var resolved = try root.finish()
         // A gbt run's steps are its rounds, whichever of the two was given.
@@ -293,7 +301,7 @@ public struct TrainConfig {
                            lens: LensConfig(options: lensOptions, evalTrain: evalTrain, evalTest: evalTest,
                                               referenceIsDefault: referenceIsDefault, smootherIsAuto: smootherIsAuto,
                                               everyIsAuto: everyIsAuto, probesIsDefault: probesIsDefault),
-                           checkpoint: checkpoint, resolved: resolved)
+                           checkpoint: checkpoint, spawn: spawn, resolved: resolved)
     }
 
     static func dataValue(_ v: ConfigValue) -> DataValue? {

@@ -21,14 +21,18 @@ public protocol TrainingProgress: AnyObject {
     func finish()
 }
 
-/// When to write a checkpoint (lens.md §11): every `every` steps, and whenever `seconds` of wall
-/// time passed since the last one, plus the last step and on a stop. `keep` bounds how many are
-/// kept per run after step 0 (θ_0 at step 0 is always kept).
+/// When to write a checkpoint (lens.md §11): every `every` steps, at each step of `at`, and
+/// whenever `seconds` of wall time passed since the last one, plus the last step and on a stop.
+/// `keep` bounds how many are kept per run after step 0; θ_0 at step 0 and the steps of `at`
+/// (where children may spawn, lens.md §11) are always kept.
 public struct CheckpointPolicy: Sendable {
     public var every: Int
     public var keep: Int
+    public var at: [Int]
     public var seconds: Double
-    public init(every: Int, keep: Int = 2, seconds: Double = 60) { self.every = every; self.keep = keep; self.seconds = seconds }
+    public init(every: Int, keep: Int = 2, at: [Int] = [], seconds: Double = 60) {
+        self.every = every; self.keep = keep; self.at = at; self.seconds = seconds
+    }
 }
 
 /// The one step loop of tlens (lens.md §0): the learner steps,
@@ -122,10 +126,14 @@ public final class Trainer {
 
     /// A new run: the run row, θ_0, the evaluation points, then the steps.
     /// `sweep`, `sweepPoint`: the sweep and point this run trains (linked as the run row is made).
+    /// A child (`spawn:` in its config) starts from `spawn`, its parent's state at t′, resolved
+    /// from the recorder's database when not given (lens.md §11, "Spawning"); every refusal comes
+    /// before the run row exists.
     public func run(recorder: Recorder, codeVersion: String, progress: TrainingProgress?,
-                    sweep: String? = nil, sweepPoint: String? = nil,
+                    sweep: String? = nil, sweepPoint: String? = nil, spawn: SpawnOrigin? = nil,
                     onStart: (RunRecorder) -> Void = { _ in }) throws -> TrainOutcome {
         let config = prepared.config
+        let origin = try spawn ?? recorder.read { try SpawnOrigin.resolve(prepared, in: $0) }
         var params = [(String, String)]()
         flatten(config.resolved, prefix: "", into: &params)
         // What the numbers depend on besides the config (tlens reproduce compares them).
@@ -134,22 +142,45 @@ public final class Trainer {
                            codeVersion: codeVersion, host: ProcessInfo.processInfo.hostName,
                            dataFingerprint: prepared.split.fingerprint, params: params)
         info.sweepPoint = sweepPoint
+        if let origin, origin.linksParent { info.parentRunID = origin.parentID }
         let sink = RecorderSink()
-        let loop: TrainingLoop
-        do { loop = try TrainingLoop(prepared, sink: sink) } catch { throw ConfigError("\(error)") }
+        let loop = try makeLoop(sink: sink, spawn: origin)
         let run = try recorder.startRun(info)
         onStart(run)
         return try record(run: run, sink: sink, loop: loop, progress: progress) {
-            // θ_0 is stored with every run (the §3 baseline needs it; any run is checkable from it);
-            // a boosted-trees run stores the step-0 row with no parameters.
-            try run.checkpoint(step: 0, parameters: loop.initialParameters, optimizerState: nil)
-            try run.logEvalPoints(split: "train", rowIDs: prepared.evalTrain.map { prepared.split.train.rowIDs[$0] })
-            try run.logEvalPoints(split: "test", rowIDs: prepared.testRows.map { prepared.split.test.rowIDs[$0] })
+            try self.start(run, loop, spawn: origin)
         }
     }
 
+    /// The loop at θ_0, or at a child's origin; a refusal is a config error (no run row yet).
+    private func makeLoop(sink: RecorderSink, spawn origin: SpawnOrigin?) throws -> TrainingLoop {
+        do {
+            let loop = try TrainingLoop(prepared, sink: sink)
+            if let origin { try loop.spawn(from: origin) }
+            return loop
+        } catch {
+            throw ConfigError(origin.map { "spawn: run \($0.parentID)'s state at step \($0.step) does not fit this run: \(error)" } ?? "\(error)")
+        }
+    }
+
+    /// What a run records before its first step: θ_0 (stored with every run: the §3 baseline
+    /// needs it; any run is checkable from it), a child's starting state as its first resumable
+    /// checkpoint with an event naming its parent, and the evaluation points.
+    private func start(_ run: RunRecorder, _ loop: TrainingLoop, spawn origin: SpawnOrigin?) throws {
+        // A boosted-trees run stores the step-0 row with no parameters.
+        try run.checkpoint(step: 0, parameters: loop.initialParameters, optimizerState: nil)
+        if let origin {
+            if origin.step > 0 { try writeCheckpoint(run, loop, step: origin.step) }
+            try run.logEvent(step: origin.step, kind: "spawned",
+                             message: "spawned from run \(origin.parentID) at step \(origin.step) with data order seed \(origin.orderSeed)")
+        }
+        try run.logEvalPoints(split: "train", rowIDs: prepared.evalTrain.map { prepared.split.train.rowIDs[$0] })
+        try run.logEvalPoints(split: "test", rowIDs: prepared.testRows.map { prepared.split.test.rowIDs[$0] })
+    }
+
     /// Continues run `id` from its newest checkpoint. Everything that can refuse (status, config,
-    /// data, the state blobs) is checked before the database is written.
+    /// data, the state blobs) is checked before the database is written. A child stopped before
+    /// its first checkpoint was committed starts again from its parent's state.
     public func resume(runID: Int64, recorder: Recorder, force: Bool, progress: TrainingProgress?,
                        onStart: (RunRecorder) -> Void = { _ in }) throws -> TrainOutcome {
         let checkpoint = try recorder.read { db -> RunCheckpoint? in
@@ -157,10 +188,11 @@ public final class Trainer {
             if let refusal = db.resumeRefusal(for: summary, force: force) { throw ConfigError(refusal) }
             return try db.latestResumableCheckpoint(run: runID)
         }
+        let origin = checkpoint == nil ? try recorder.read { try SpawnOrigin.resolve(prepared, in: $0) } : nil
         let sink = RecorderSink()
         let loop: TrainingLoop
         do {
-            loop = try TrainingLoop(prepared, sink: sink)
+            loop = try makeLoop(sink: sink, spawn: origin)
             if let checkpoint, let learnerState = checkpoint.learnerState, let lensState = checkpoint.lensState {
                 try loop.importState(learner: learnerState, lens: lensState)
             }
@@ -170,9 +202,12 @@ public final class Trainer {
         let run = try recorder.resumeRun(id: runID, atStep: checkpoint?.step ?? 0, force: force)
         onStart(run)
         return try record(run: run, sink: sink, loop: loop, progress: progress) {
-            if checkpoint == nil { try run.checkpoint(step: 0, parameters: loop.initialParameters, optimizerState: nil) }
-            try run.logEvalPoints(split: "train", rowIDs: prepared.evalTrain.map { prepared.split.train.rowIDs[$0] })
-            try run.logEvalPoints(split: "test", rowIDs: prepared.testRows.map { prepared.split.test.rowIDs[$0] })
+            if checkpoint == nil {
+                try self.start(run, loop, spawn: origin)
+            } else {
+                try run.logEvalPoints(split: "train", rowIDs: prepared.evalTrain.map { prepared.split.train.rowIDs[$0] })
+                try run.logEvalPoints(split: "test", rowIDs: prepared.testRows.map { prepared.split.test.rowIDs[$0] })
+            }
         }
     }
 
@@ -190,7 +225,7 @@ public final class Trainer {
                 try sink.rethrow()
                 // The last step's checkpoint is written after the final state is recorded.
                 guard t < total else { return }
-                if t % policy.every == 0 || Date().timeIntervalSince(lastCheckpointTime) >= policy.seconds {
+                if t % policy.every == 0 || policy.at.contains(t) || Date().timeIntervalSince(lastCheckpointTime) >= policy.seconds {
                     try writeCheckpoint(run, loop, step: t)
                     lastCheckpointStep = t
                     lastCheckpointTime = Date()
@@ -215,7 +250,8 @@ public final class Trainer {
 
     private func writeCheckpoint(_ run: RunRecorder, _ loop: TrainingLoop, step: Int) throws {
         try run.checkpoint(step: step, parameters: loop.parameters, optimizerState: loop.optimizerState,
-                           learnerState: loop.learner.exportState(), lensState: loop.lens.exportState(), keep: policy.keep)
+                           learnerState: loop.learner.exportState(), lensState: loop.lens.exportState(), keep: policy.keep,
+                           pinned: policy.at)
     }
 }
 

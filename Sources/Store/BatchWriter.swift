@@ -49,10 +49,12 @@ final class BatchWriter {
             INSERT OR REPLACE INTO checkpoints(run_id, step, parameters, optimizer_state, created_at, learner_state, lens_state)
             VALUES (?, ?, ?, ?, ?, ?, ?)
             """)
-        // checkpoint.keep: the newest `keep` checkpoints after step 0 stay; θ_0 (step 0) always does.
+        // checkpoint.keep: the newest `keep` checkpoints after step 0 stay; θ_0 (step 0) always
+        // does, and so do the pinned steps of checkpoint.at (?3, a JSON array of steps).
         pruneCheckpoints = try db.prepare("""
             DELETE FROM checkpoints WHERE run_id = ?1 AND step > 0 AND step NOT IN
                 (SELECT step FROM checkpoints WHERE run_id = ?1 AND step > 0 ORDER BY step DESC LIMIT ?2)
+                AND step NOT IN (SELECT value FROM json_each(?3))
             """)
         insertEvent = try db.prepare("INSERT INTO events(run_id, step, time, kind, message) VALUES (?, ?, ?, ?, ?)")
         heartbeat = try db.prepare("""
@@ -212,6 +214,7 @@ final class BatchWriter {
             if let keep = checkpoint.keep {
                 pruneCheckpoints.bind(checkpoint.run, at: 1)
                 pruneCheckpoints.bind(Int64(keep), at: 2)
+                pruneCheckpoints.bind("[" + checkpoint.pinned.map(String.init).joined(separator: ",") + "]", at: 3)
                 try pruneCheckpoints.execute()
             }
         }

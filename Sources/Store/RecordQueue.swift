@@ -14,6 +14,8 @@ final class PendingBatch {
         var learnerState: [UInt8]?; var lensState: [UInt8]?
         /// Checkpoints of the run after step 0 that survive this one (nil: keep all).
         var keep: Int?
+        /// Steps whose checkpoints `keep` never prunes (`checkpoint.at`: spawn points).
+        var pinned: [Int] = []
         var time: Double
     }
     struct Event { var run: Int64; var step: Int64?; var time: Double; var kind: String; var message: String }

@@ -72,12 +72,13 @@ public final class RunRecorder {
     /// layout), the optimizer state, and the learner's and the lens's state blobs (lens.md §11),
     /// all copied. It commits in the same transaction as, or after, every row logged before it,
     /// so a resumed run finds its rows up to `step`. `keep` prunes older checkpoints after step 0
-    /// in that transaction.
+    /// in that transaction, except those at the `pinned` steps.
     public func checkpoint(step: Int, parameters: UnsafeBufferPointer<Float>, optimizerState: [Float]?,
-                           learnerState: [UInt8]? = nil, lensState: [UInt8]? = nil, keep: Int? = nil) throws {
+                           learnerState: [UInt8]? = nil, lensState: [UInt8]? = nil, keep: Int? = nil,
+                           pinned: [Int] = []) throws {
         let checkpoint = PendingBatch.Checkpoint(run: runID, step: Int64(step), parameters: Array(parameters),
                                                  optimizerState: optimizerState, learnerState: learnerState,
-                                                 lensState: lensState, keep: keep, time: Date().timeIntervalSince1970)
+                                                 lensState: lensState, keep: keep, pinned: pinned, time: Date().timeIntervalSince1970)
         let bytes = parameters.count * 4 + (optimizerState?.count ?? 0) * 4 + (learnerState?.count ?? 0)
             + (lensState?.count ?? 0) + 64
         try recorder.queue.enqueue(bytes: bytes) { $0.checkpoints.append(checkpoint) }

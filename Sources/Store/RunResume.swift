@@ -13,11 +13,37 @@ extension Database {
     /// The newest checkpoint of `run` that holds a learner state (step 0's θ_0 row holds none),
     /// or nil when the run has none yet.
     public func latestResumableCheckpoint(run: Int64) throws -> RunCheckpoint? {
-        let select = try prepare("""
-            SELECT step, parameters, optimizer_state, learner_state, lens_state FROM checkpoints
-            WHERE run_id = ? AND learner_state IS NOT NULL ORDER BY step DESC LIMIT 1
-            """)
+        try checkpoint(where: "run_id = ? AND learner_state IS NOT NULL ORDER BY step DESC LIMIT 1", [.integer(run)])
+    }
+
+    /// `run`'s checkpoint at exactly `step`, or nil (a spawned child starts from it, lens.md §11).
+    public func checkpoint(run: Int64, step: Int) throws -> RunCheckpoint? {
+        try checkpoint(where: "run_id = ? AND step = ?", [.integer(run), .integer(Int64(step))])
+    }
+
+    /// The steps at which `run` has a checkpoint, in order.
+    public func checkpointSteps(run: Int64) throws -> [Int] {
+        let select = try prepare("SELECT step FROM checkpoints WHERE run_id = ? ORDER BY step")
         select.bind(run, at: 1)
+        var steps: [Int] = []
+        while try select.step() { steps.append(Int(select.int64(at: 0))) }
+        return steps
+    }
+
+    /// The ids of the runs named `name`, oldest first.
+    public func runIDs(named name: String) throws -> [Int64] {
+        let select = try prepare("SELECT id FROM runs WHERE name = ? ORDER BY id")
+        select.bind(name, at: 1)
+        var ids: [Int64] = []
+        while try select.step() { ids.append(select.int64(at: 0)) }
+        return ids
+    }
+
+    private func checkpoint(where condition: String, _ arguments: [DatabaseValue]) throws -> RunCheckpoint? {
+        let select = try prepare("""
+            SELECT step, parameters, optimizer_state, learner_state, lens_state FROM checkpoints WHERE \(condition)
+            """)
+        select.bind(arguments)
         guard try select.step() else { return nil }
         func floats(_ i: Int32) -> [Float]? {
             guard let bytes = select.blob(at: i) else { return nil }

@@ -83,7 +83,7 @@ public struct StudyError: Error, CustomStringConvertible {
 
 /// The shipped studies, in the order `tlens demo` runs them.
 public enum Studies {
-    public static let all: [Study] = [ApproxStudy(), DoubleDescentStudy(), GrokkingStudy()]
+    public static let all: [Study] = [ApproxStudy(), DoubleDescentStudy(), GrokkingStudy(), GBTvsNNStudy(), LMCStudy()]
 
     public static var names: [String] { all.map(\.name) }
 

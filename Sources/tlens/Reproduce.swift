@@ -52,6 +52,10 @@ struct Reproduce: ParsableCommand {
                                                         codeVersion: TLens.version) {
             FileHandle.standardError.write("tlens: warning: \(warning)\n".data(using: .utf8)!)
         }
+        // A child starts from its parent's state in the original database; the copy names no
+        // parent (it is not in the copy's database).
+        var origin = try SpawnOrigin.resolve(prepared, in: original)
+        origin?.linksParent = false
         let scratch = into == nil
         let target = into ?? FileManager.default.temporaryDirectory.appendingPathComponent("tlens-reproduce-\(UUID().uuidString).sqlite").path
         defer { if scratch { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: target + suffix) } } }
@@ -60,7 +64,7 @@ struct Reproduce: ParsableCommand {
             let recorder = try Recorder(path: target)
             defer { try? recorder.close() }
             outcome = try StopOnSignal.during(quiet: quiet) { progress, started in
-                try Trainer(prepared).run(recorder: recorder, codeVersion: TLens.version, progress: progress, onStart: started)
+                try Trainer(prepared).run(recorder: recorder, codeVersion: TLens.version, progress: progress, spawn: origin, onStart: started)
             }
         }
         let copy = try Database(path: target, mode: .readOnly)

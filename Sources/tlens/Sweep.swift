@@ -9,7 +9,7 @@ struct Sweep: ParsableCommand {
         discussion: """
         The spec (YAML or JSON) names the sweep, its base config, `set` overrides, and axes: \
         `grid` (cartesian product over key paths), `zip` (paired lists; `name_suffix` labels \
-        them), `random` (count draws from log_uniform, uniform or choice) and `seeds`. Every \
+        them, and alone labels whole sections such as `model: [{kind: mlp}, {kind: gbt}]`), `random` (count draws from log_uniform, uniform or choice) and `seeds`. Every \
         point's config is validated in full — data loaded, memory checked — before anything is \
         written; one bad point refuses the sweep, naming it. Each run is named from its axis \
         values and linked to the sweep (sweep_points, run_params).
@@ -97,7 +97,8 @@ struct Sweep: ParsableCommand {
 /// `interrupted`: a worker stopped on a signal (Ctrl-C), so a re-run continues the sweep.
 enum SweepExecution {
     static func run(_ sweep: SweepSpec, databasePath: String, jobs: Int, extend: Bool, quiet: Bool) throws -> (status: SweepStatus, interrupted: Bool) {
-        _ = try sweep.prepared()                 // every point validated; nothing written yet
+        // Every point validated, children against their parents; nothing written yet.
+        try sweep.checkSpawns(try sweep.prepared(), databasePath: databasePath)
         let recorder = try Recorder(path: databasePath)
         _ = try recorder.registerSweep(name: sweep.name, specJSON: sweep.canonicalJSON,
                                        points: sweep.points.map { ($0.name, $0.tree.json, $0.axesJSON) }, extend: extend)

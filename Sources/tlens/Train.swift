@@ -54,6 +54,8 @@ struct Train: ParsableCommand {
     func run() throws {
         let prepared = try TrainCommand.prepare(configPath: config, preset: preset, overrides: overrides, name: name)
         if dryRun {
+            // A child's parent is checked too (read-only).
+            _ = try SpawnOrigin.resolve(prepared, databasePath: database.path)
             // The resolved config on stdout (JSON, every default explicit), the estimate on stderr.
             print(prepared.config.resolved.json)
             FileHandle.standardError.write((TrainCommand.estimate(prepared) + "\n").data(using: .utf8)!)
@@ -111,11 +113,14 @@ enum TrainCommand {
     }
 
     static func train(_ prepared: PreparedRun, databasePath: String, quiet: Bool) throws -> TrainOutcome {
+        // A child's parent is found and checked before the database is opened for writing, so a
+        // refusal leaves the file byte-identical.
+        let origin = try SpawnOrigin.resolve(prepared, databasePath: databasePath)
         if !quiet { FileHandle.standardError.write((estimate(prepared) + "\n").data(using: .utf8)!) }
         let recorder = try Recorder(path: databasePath)
         defer { try? recorder.close() }
         return try StopOnSignal.during(quiet: quiet) { progress, started in
-            try Trainer(prepared).run(recorder: recorder, codeVersion: TLens.version, progress: progress, onStart: started)
+            try Trainer(prepared).run(recorder: recorder, codeVersion: TLens.version, progress: progress, spawn: origin, onStart: started)
         }
     }
 }

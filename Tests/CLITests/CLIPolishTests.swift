@@ -66,7 +66,7 @@ final class CLIPolishTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(try refusal(preset + ["--set", "optimizer.lrr=0.1"]), "Error: optimizer.lrr: unknown key; did you mean 'optimizer.lr'?")
         XCTAssertEqual(try refusal(preset + ["--set", "lens.evry=5"]), "Error: lens.evry: unknown key; did you mean 'lens.every'?")
         let foo = try refusal(preset + ["--set", "foo.bar=1"])
-        XCTAssertTrue(foo.hasPrefix("Error: foo.bar: unknown key 'foo'; top-level keys: name, seed, steps, threads, data, model, loss, optimizer, lens, checkpoint"), foo)
+        XCTAssertTrue(foo.hasPrefix("Error: foo.bar: unknown key 'foo'; top-level keys: name, seed, steps, threads, data, model, loss, optimizer, spawn, lens, checkpoint"), foo)
         XCTAssertFalse(foo.contains("did you mean"), foo)
         // The same in a config file, nested.
         let nested = try write(tiny.replacingOccurrences(of: "lens: {every: 1,", with: "lens: {evry: 1,"), "nested.yaml")
