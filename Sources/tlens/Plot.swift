@@ -70,8 +70,22 @@ struct Plot: ParsableCommand {
 }
 
 /// Writes `text` to a temporary file beside `path` and renames it over `path`, so a failed or
-/// interrupted write never leaves a half-written file under the final name.
+/// interrupted write never leaves a half-written file under the final name. A destination that
+/// exists and is not a regular file (`/dev/stdout`, `/dev/null`, a pipe) is written in place:
+/// renaming over it would replace the device node itself (as root, even /dev/null).
 func writeStaged(_ text: String, to path: String) throws {
+    var status = stat()
+    if lstat(path, &status) == 0, (status.st_mode & S_IFMT) != S_IFREG {
+        guard (status.st_mode & S_IFMT) != S_IFDIR else { throw CLIError("\(path): is a directory; give a file name") }
+        guard let handle = FileHandle(forWritingAtPath: path) else {
+            throw CLIError("\(path): cannot write there (\(String(cString: strerror(errno))))")
+        }
+        defer { try? handle.close() }
+        do { try handle.write(contentsOf: Data(text.utf8)) } catch {
+            throw CLIError("\(path): cannot write (\((error as NSError).localizedDescription))")
+        }
+        return
+    }
     let url = URL(fileURLWithPath: path)
     let staged = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())")
     do {

@@ -85,6 +85,15 @@ final class QueryCommandTests: TemporaryDirectoryTestCase {
         let scalars = try String(contentsOfFile: path("exported/scalars.csv"), encoding: .utf8)
         let rows = scalars.components(separatedBy: "\r\n").filter { !$0.isEmpty }.count - 1
         XCTAssertEqual(rows, Int(try database.scalarInt("SELECT count(*) FROM metrics WHERE run_id IN (1, 3)") ?? -1))
+        // Plots to a device are written in place: /dev/stdout gets the SVG, and /dev/null stays
+        // a device (renaming a staged file over it would replace the node itself as root).
+        let toStdout = try tlens(["plot", "1", "--key", "test_mse", "--db", db, "--out", "/dev/stdout"])
+        XCTAssertEqual(toStdout.status, 0, toStdout.stderr)
+        XCTAssertTrue(toStdout.stdout.hasPrefix("<svg"), String(toStdout.stdout.prefix(80)))
+        XCTAssertEqual(try tlens(["report", "1", "--db", db, "--out", "/dev/null"]).status, 0)
+        var device = stat()
+        XCTAssertEqual(lstat("/dev/null", &device), 0)
+        XCTAssertEqual(device.st_mode & S_IFMT, S_IFCHR, "/dev/null is no longer a character device")
         let vectors = try String(contentsOfFile: path("exported/vectors.csv"), encoding: .utf8)
         XCTAssertTrue(vectors.hasPrefix("run_id,kind,split,step,point,row_id,output,value\r\n"))
     }
