@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Query
 import Runner
+import Store
 import Studies
 
 struct StudyCommand: ParsableCommand {
@@ -67,6 +68,13 @@ struct StudyCommand: ParsableCommand {
             if interrupted { throw ExitCode(130) }
             if status.done < status.total { throw CLIError("study \(study.name): sweep \(sweep.name) left \(status.total - status.done) runs unfinished") }
         }
+        // Between and after the sweeps no worker runs, so Ctrl-C ends the command at once: the
+        // averaging writes in one transaction and the report is staged, so nothing is half done.
+        let handlers = Recorder.installSignalHandlers(exitAfter: 2) { signal in
+            FileHandle.standardError.write(Data("\ntlens: interrupted; re-run the same command to continue (completed runs are kept)\n".utf8))
+            Foundation.exit(128 + signal)
+        }
+        defer { handlers.cancel() }
         try study.afterSweeps(databasePath: databasePath, size: size) { line in
             if !quiet { FileHandle.standardError.write(Data("tlens: study \(study.name): \(line)\n".utf8)) }
         }

@@ -146,7 +146,9 @@ enum SweepExecution {
         let db = try Database(path: databasePath, mode: .readOnly)
         guard let final = try db.sweepStatus(named: sweep.name) else { throw CLIError("sweep '\(sweep.name)' vanished") }
         FileHandle.standardError.write(((terminal && !quiet ? "\n" : "") + "tlens: " + SweepProgress.line(final, jobs: jobs) + "\n").data(using: .utf8)!)
-        return (final, workers.contains { $0.terminationStatus == 130 })
+        // A worker stopped by the signal before its own handler was installed dies of it
+        // instead of exiting 130; the handler above saw the signal either way.
+        return (final, Trainer.stopRequested || workers.contains { $0.terminationStatus == 130 })
     }
 }
 
