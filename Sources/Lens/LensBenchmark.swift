@@ -43,10 +43,6 @@ public enum LensBenchmark {
         return best
     }
 
-    final class DiscardingSink: LensSink {
-        func scalar(_ key: Int, step: Int, value: Double) {}
-        func vector(_ kind: VectorKind, split: Split, step: Int, values: UnsafeBufferPointer<Float>) {}
-    }
 
     public static func run(repetitions: Int = 10) throws -> Result {
         let d = 64, n = 1000, testCount = 1000, batch = 128

@@ -77,6 +77,13 @@ public protocol LensSink: AnyObject {
     func event(step: Int, kind: String, message: String)
 }
 
+/// A sink that keeps nothing: what the benchmarks time the lens against (no storage cost).
+public final class DiscardingSink: LensSink {
+    public init() {}
+    public func scalar(_ key: Int, step: Int, value: Double) {}
+    public func vector(_ kind: VectorKind, split: Split, step: Int, values: UnsafeBufferPointer<Float>) {}
+}
+
 extension LensSink {
     public func event(step: Int, kind: String, message: String) {}
 }

@@ -36,16 +36,7 @@ public enum BoostBenchmark {
         public var testMSE: Double
     }
 
-    final class DiscardingSink: LensSink {
-        func scalar(_ key: Int, step: Int, value: Double) {}
-        func vector(_ kind: VectorKind, split: Split, step: Int, values: UnsafeBufferPointer<Float>) {}
-    }
 
-    static func milliseconds(_ body: () throws -> Void) rethrows -> Double {
-        let start = DispatchTime.now().uptimeNanoseconds
-        try body()
-        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
-    }
 
     public static func run(name: String, prepared: PreparedRun, repetitions: Int = 3) throws -> Result {
         guard let spec = prepared.config.model.trees else { throw ConfigError("bench gbt: \(name) is not a model.kind gbt config") }

@@ -29,16 +29,7 @@ public enum CheckpointBenchmark {
         public var resumeMilliseconds: Double { readMilliseconds + buildMilliseconds + importMilliseconds }
     }
 
-    final class DiscardingSink: LensSink {
-        func scalar(_ key: Int, step: Int, value: Double) {}
-        func vector(_ kind: VectorKind, split: Split, step: Int, values: UnsafeBufferPointer<Float>) {}
-    }
 
-    static func milliseconds(_ body: () throws -> Void) rethrows -> Double {
-        let start = DispatchTime.now().uptimeNanoseconds
-        try body()
-        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
-    }
 
     public static func run(steps: Int = 10) throws -> Result {
         let d = 64, n = 1000, testCount = 1000
