@@ -49,23 +49,48 @@ extension Study {
     }
 }
 
+/// Whose claim a finding tests: one the paper makes (with the figure it is read from) or one of
+/// tlens's own extensions (docs/studies.md marks them). Summaries list the paper's claims first.
+public enum FindingOrigin: Equatable, Sendable {
+    /// The paper's claim, read from `figure` (e.g. "Fig. 4", "Fig. 5 (right)").
+    case paper(figure: String)
+    /// A claim tlens adds (modular addition, kNN irregularity and κ, Γ, …).
+    case tlens
+
+    /// "(paper Fig. 4)" or "(tlens extension)", the tag printed beside a claim.
+    public var tag: String {
+        switch self {
+        case .paper(let figure): return "(paper \(figure))"
+        case .tlens: return "(tlens extension)"
+        }
+    }
+
+    public var isPaper: Bool { if case .paper = self { return true } else { return false } }
+}
+
 /// A finding and whether this run of the study replicated it. `held` is computed from the runs
 /// by `rule`, never written by hand; nil when the runs needed are missing or failed.
 public struct Finding: Equatable {
-    /// What the paper found, as a claim this run can confirm or not.
+    /// What the paper (or tlens, per `origin`) found, as a claim this run can confirm or not.
     public var claim: String
     /// The verdict rule, as in docs/studies.md.
     public var rule: String
     public var held: Bool?
     /// The figures the verdict rests on, one line.
     public var figures: String
+    /// The paper's figure the claim is read from, or tlens's own extension.
+    public var origin: FindingOrigin
 
-    public init(claim: String, rule: String, held: Bool?, figures: String) {
+    public init(claim: String, rule: String, held: Bool?, figures: String, origin: FindingOrigin = .tlens) {
         self.claim = claim
         self.rule = rule
         self.held = held
         self.figures = figures
+        self.origin = origin
     }
+
+    /// The claim with its origin: "p_test falls below p_train (paper Fig. 4)".
+    public var taggedClaim: String { "\(claim) \(origin.tag)" }
 
     public var verdict: String {
         switch held {
@@ -74,6 +99,11 @@ public struct Finding: Equatable {
         case nil: return "not evaluated"
         }
     }
+}
+
+extension Array where Element == Finding {
+    /// The paper's claims first, then tlens's extensions, each group in the study's own order.
+    public var paperFirst: [Finding] { filter { $0.origin.isPaper } + filter { !$0.origin.isPaper } }
 }
 
 public struct StudyError: Error, CustomStringConvertible {

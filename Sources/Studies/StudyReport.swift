@@ -16,7 +16,7 @@ extension Study {
     public func outcome(_ reader: MetricReader, size: StudySize) throws -> StudyOutcome {
         let findings = try self.findings(reader, size: size)
         let table = ReportTable(header: ["finding", "verdict", "rule", "figures"],
-                                rows: findings.map { [$0.claim, $0.verdict, $0.rule, $0.figures] })
+                                rows: findings.paperFirst.map { [$0.taggedClaim, $0.verdict, $0.rule, $0.figures] })
         var sections = [ReportSection(heading: "Findings", text: question + (size == .full ? "" : "\n\n\(size == .quick ? "Quick" : "Smoke-test") settings (tlens study \(name) --\(size.rawValue)); docs/studies.md gives the full-size ones."),
                                       tables: [table], id: "findings")]
         sections += try self.sections(reader, size: size)

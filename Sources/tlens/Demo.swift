@@ -62,7 +62,7 @@ struct Demo: ParsableCommand {
     /// The index page: the summary table, and a link to each study's report.
     static func index(_ outcomes: [(StudyOutcome, String)], database: String, size: StudySize) -> ReportPage {
         let table = ReportTable(header: ["study", "finding", "verdict", "figures"], rows: outcomes.flatMap { outcome, _ in
-            outcome.findings.map { [outcome.study.name, $0.claim, $0.verdict, $0.figures] }
+            outcome.findings.paperFirst.map { [outcome.study.name, $0.taggedClaim, $0.verdict, $0.figures] }
         })
         var sections = [ReportSection(heading: "Summary",
                                       text: "Each study ran its \(size.rawValue) settings; a verdict is computed from the runs by the rule docs/studies.md states.",
@@ -81,10 +81,14 @@ struct Demo: ParsableCommand {
     static func summary(_ outcomes: [StudyOutcome]) -> String {
         var rows: [[String]] = [["study", "verdict", "finding"]]
         var lines: [String] = []
-        for outcome in outcomes {
-            for (i, finding) in outcome.findings.enumerated() {
-                rows.append([i == 0 ? outcome.study.name : "", finding.verdict, finding.claim])
-                rows.append(["", "", "  " + finding.figures])
+        // The paper's claims of every study first, then tlens's extensions (issue: the demo
+        // summary lists the paper's claims first).
+        for paper in [true, false] {
+            for outcome in outcomes {
+                for (i, finding) in outcome.findings.filter({ $0.origin.isPaper == paper }).enumerated() {
+                    rows.append([i == 0 ? outcome.study.name : "", finding.verdict, finding.taggedClaim])
+                    rows.append(["", "", "  " + finding.figures])
+                }
             }
         }
         let widths = (0..<2).map { c in rows.map { $0[c].count }.max() ?? 0 }

@@ -84,8 +84,8 @@ struct StudyCommand: ParsableCommand {
     /// One line per finding: verdict, claim, figures.
     static func summary(_ outcome: StudyOutcome) -> String {
         var lines = ["study \(outcome.study.name)\(outcome.size == .full ? "" : " (\(outcome.size.rawValue))"):"]
-        for f in outcome.findings {
-            lines.append("  [\(f.verdict)] \(f.claim)")
+        for f in outcome.findings.paperFirst {
+            lines.append("  [\(f.verdict)] \(f.taggedClaim)")
             lines.append("      \(f.figures)")
         }
         return lines.joined(separator: "\n")
