@@ -158,7 +158,7 @@ public struct GrokkingStudy: Study {
             let table = ReportTable(header: ["run", "fitted (\(task.fitText))", "generalized (\(task.generalizeText))", "delay",
                                              "p_test at fit", "p_test final", "p_train at fit", "p_train final", "smoother flagged from"],
                                     rows: rows, numericColumns: Set(1...8))
-            let text = "Per run: the step where the training set is fitted, the step where the test set is, and the effective parameters (lens.md (8.4)) at the first and at the end. p values recorded after the smoother was flagged unstable (stability number above 2, lens.md (8.16)) are drawn but are not effective parameters."
+            let text = "Per run: the step where the training set is fitted, the step where the test set is, and the effective parameters (lens.md (8.4)) at the first and at the end. p values recorded after the smoother was flagged unstable (stability number above the optimizer's bound, lens.md (8.16)–(8.22)) are drawn but are not effective parameters."
             sections.append(ReportSection(heading: task.label, text: text, tables: [table], figures: figures))
         }
         return sections
