@@ -93,7 +93,7 @@ public final class TelescopingLens {
     }
 
     /// The first step at which the smoother's recursion stopped being a faithful account
-    /// (lens.md (8.15)–(8.16)): from then on `smoother_stable` is 0 and `p` values are not effective
+    /// (lens.md (8.15)–(8.22)): from then on `smoother_stable` is 0 and `p` values are not effective
     /// parameters. Sticky, and part of the lens state.
     public private(set) var smootherUnstableSince: Int?
 
@@ -101,7 +101,7 @@ public final class TelescopingLens {
         guard smootherUnstableSince == nil else { return }
         smootherUnstableSince = step
         sink.event(step: step, kind: "smoother_unstable",
-                   message: "the smoother lost stability at step \(step): \(reason); p_train and p_test from here on are flagged smoother_stable = 0 (docs/lens.md (8.15)–(8.16))")
+                   message: "the smoother lost stability at step \(step): \(reason); p_train and p_test from here on are flagged smoother_stable = 0 (docs/lens.md (8.15)–(8.22))")
     }
 
     /// After the last step: records the final state.
