@@ -37,7 +37,7 @@ final class BuiltinDataTests: XCTestCase {
     func testEmbeddedDataMatchesDataFolder() throws {
         let dataFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("data")
-        for name in ["digits.csv.gz", "diabetes_data_raw.csv.gz", "diabetes_target.csv.gz"] {
+        for name in ["digits.csv.gz", "diabetes_data_raw.csv.gz", "diabetes_target.csv.gz", "mnist_5k.csv.gz", "diamonds.csv.gz"] {
             let onDisk = try Data(contentsOf: dataFolder.appendingPathComponent(name))
             XCTAssertEqual(BuiltinData.embeddedFile(name), [UInt8](onDisk), "\(name): the EmbedResources plugin embedded other bytes")
         }
