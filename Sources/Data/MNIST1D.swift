@@ -57,28 +57,36 @@ public enum MNIST1D {
     static func resample(_ x: [Double], to n: Int) -> [Double] {
         guard x.count > 1 else { return [Double](repeating: x.first ?? 0, count: n) }
         guard n > 1 else { return [x[0]] }
-        return (0..<n).map { i in
-            let position = Double(i) * Double(x.count - 1) / Double(n - 1)
+        var out = [Double](repeating: 0, count: n)
+        let step = Double(x.count - 1) / Double(n - 1)
+        for i in 0..<n {
+            let position = Double(i) * step
             let k = min(Int(position), x.count - 2)
             let f = position - Double(k)
-            return x[k] * (1 - f) + x[k + 1] * f
+            out[i] = x[k] * (1 - f) + x[k + 1] * f
         }
+        return out
     }
 
     /// A Gaussian blur of standard deviation `sigma` samples, kernel cut at 4σ, edges mirrored
     /// (d c b a | a b c d | d c b a): the correlated noise of the description.
     static func gaussianSmooth(_ x: [Double], sigma: Double) -> [Double] {
         let radius = Int(4 * sigma + 0.5)
-        var kernel = (-radius...radius).map { exp(-0.5 * Double($0 * $0) / (sigma * sigma)) }
-        let total = kernel.reduce(0, +)
-        kernel = kernel.map { $0 / total }
+        var kernel = [Double](repeating: 0, count: 2 * radius + 1)
+        var total = 0.0
+        for k in -radius...radius { kernel[k + radius] = exp(-0.5 * Double(k * k) / (sigma * sigma)); total += kernel[k + radius] }
         let n = x.count
-        func mirrored(_ i: Int) -> Int {
-            var i = i
-            while i < 0 || i >= n { i = i < 0 ? -i - 1 : 2 * n - i - 1 }
-            return i
+        var out = [Double](repeating: 0, count: n)
+        for i in 0..<n {
+            var v = 0.0
+            for k in -radius...radius {
+                var j = i + k
+                while j < 0 || j >= n { j = j < 0 ? -j - 1 : 2 * n - j - 1 }
+                v += kernel[k + radius] * x[j]
+            }
+            out[i] = v / total
         }
-        return (0..<n).map { i in (-radius...radius).reduce(0.0) { $0 + kernel[$1 + radius] * x[mirrored(i + $1)] } }
+        return out
     }
 
     /// One example of `template`: pad → stretch → scale → translate → noise → shear → resample.
@@ -87,19 +95,23 @@ public enum MNIST1D {
         // padding, the more the digit is squeezed into the left of the signal.
         let p = s.padding.low + Int(rng.uniform() * Double(s.padding.high - s.padding.low + 1))
         let length = template.count + s.padding.high
-        var x = resample(template.map { $0 + templateOffset } + [Double](repeating: 0, count: p), to: length)
+        var padded = [Double](repeating: 0, count: template.count + p)
+        for (i, v) in template.enumerated() { padded[i] = v + templateOffset }
+        let stretched = resample(padded, to: length)
         let scale = 1 + s.scaleCoefficient * (rng.uniform() - 0.5)
-        x = x.map { $0 * scale }
         // Circular shift right by k, uniform in 0..<max_translation.
         let k = min(Int(rng.uniform() * Double(s.maxTranslation)), s.maxTranslation - 1)
-        x = (0..<length).map { x[(($0 - k) % length + length) % length] }
+        var x = [Double](repeating: 0, count: length)
+        for i in 0..<length { x[(i + k) % length] = stretched[i] * scale }
         // Background (exact zeros: padding) replaced by smoothed noise; white noise everywhere.
-        let correlated = gaussianSmooth((0..<length).map { _ in s.correlatedNoiseScale * rng.normal() }, sigma: 2)
-        x = (0..<length).map { x[$0] != 0 ? x[$0] : correlated[$0] }
-        x = x.map { $0 + s.iidNoiseScale * rng.normal() }
+        var noise = [Double](repeating: 0, count: length)
+        for i in 0..<length { noise[i] = s.correlatedNoiseScale * rng.normal() }
+        let correlated = gaussianSmooth(noise, sigma: 2)
+        for i in 0..<length where x[i] == 0 { x[i] = correlated[i] }
+        for i in 0..<length { x[i] += s.iidNoiseScale * rng.normal() }
         // Shear: subtract a line through the middle with slope coeff, coeff uniform in ±shear/2.
         let coefficient = s.shearScale * (rng.uniform() - 0.5)
-        x = (0..<length).map { x[$0] - coefficient * (Double($0) / Double(length - 1) - 0.5) }
+        for i in 0..<length { x[i] -= coefficient * (Double(i) / Double(length - 1) - 0.5) }
         return resample(x, to: s.finalLength)
     }
 
@@ -117,9 +129,14 @@ public enum MNIST1D {
                 labels.append(digit)
             }
         }
-        let mean = values.reduce(0, +) / Double(max(values.count, 1))
-        let sd = (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(max(values.count, 1))).squareRoot()
-        let features = values.map { Float(sd > 0 ? ($0 - mean) / sd : $0 - mean) }
+        var sum = 0.0
+        for v in values { sum += v }
+        let mean = sum / Double(max(values.count, 1))
+        var squares = 0.0
+        for v in values { squares += (v - mean) * (v - mean) }
+        let sd = (squares / Double(max(values.count, 1))).squareRoot()
+        var features = [Float](repeating: 0, count: values.count)
+        for (i, v) in values.enumerated() { features[i] = Float(sd > 0 ? (v - mean) / sd : v - mean) }
         return Dataset(name: "mnist1d", features: features, count: labels.count, dimension: s.finalLength,
                        targets: [], targetDimension: 0, labels: labels, classCount: templates.count)
     }
