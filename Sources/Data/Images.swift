@@ -20,9 +20,9 @@ extension Dataset {
     /// the input over the square [i·s, (i+1)·s) × [j·s, (j+1)·s), s = side / size, with input
     /// pixels cut by the square's edge weighted by the share of their area inside it. When `size`
     /// divides the side this is the plain mean of s × s blocks (CIFAR-10 32 → 8: 4 × 4 blocks); for
-    /// MNIST 28 → 8 (s = 3.5) every output pixel averages 3.5 × 3.5 pixels' worth of area. The same
-    /// rule as PIL's `Image.resize(…, Image.BOX)` and OpenCV's `INTER_AREA` when shrinking
-    /// (data/README.md, "Downsampling"). Channels are shrunk one plane at a time.
+    /// MNIST 28 → 8 (s = 3.5) every output pixel averages 3.5 × 3.5 pixels' worth of area. OpenCV's
+    /// `INTER_AREA` agrees to 1.4e-7 on MNIST 28 → 8; PIL's `BOX` only when `size` divides the side
+    /// (data/README.md, "Images"). Channels are shrunk one plane at a time.
     public func downsampled(_ layout: ImageLayout, to size: Int, option: String = "downsample") throws -> (Dataset, ImageLayout) {
         guard layout.pixelCount == dimension else {
             throw DataError(name, option: option, "images of \(layout.height)×\(layout.width)×\(layout.channels) do not match the \(dimension) features")
