@@ -23,9 +23,7 @@ final class BuiltinMNISTTests: XCTestCase {
         XCTAssertEqual(d.count, 5000)
         XCTAssertEqual(d.dimension, 784)
         XCTAssertEqual(d.classCount, 10)
-        var counts = [Int](repeating: 0, count: 10)
-        for l in d.labels! { counts[l] += 1 }
-        XCTAssertEqual(counts, [Int](repeating: 500, count: 10))
+        XCTAssertEqual(classCounts(d), [Int](repeating: 500, count: 10))
         for i in [0, 1, 499, 500, 2501, 4998, 4999] {
             let cells = lines[i].split(separator: ",").map { Int($0)! }
             XCTAssertEqual(cells.count, 785)
@@ -167,9 +165,7 @@ final class MNIST1DTests: XCTestCase {
         XCTAssertEqual(s.train.dimension, 40)
         XCTAssertEqual(s.train.classCount, 10)
         let all = MNIST1D.generate(MNIST1D.Settings(), seed: 4)
-        var counts = [Int](repeating: 0, count: 10)
-        for l in all.labels! { counts[l] += 1 }
-        XCTAssertEqual(counts, [Int](repeating: 500, count: 10))
+        XCTAssertEqual(classCounts(all), [Int](repeating: 500, count: 10))
         // z-scored over the whole set, as the original.
         let mean = all.features.reduce(0) { $0 + Double($1) } / Double(all.features.count)
         let sd = (all.features.reduce(0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / Double(all.features.count)).squareRoot()
