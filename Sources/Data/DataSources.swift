@@ -62,7 +62,7 @@ extension DataFactory {
         "shrink images to K×K by area averaging (K ≤ the side; default: as stored)")
 
     static func tabularOptions(logTarget: Bool) -> [DataOption] { [
-        DataOption("log_features", .strings, default: .string("none"),
+        DataOption("log_features", .strings, default: .list([.string("none")]),
                    "feature columns replaced by ln(1 + x): none, auto (non-negative columns with skewness > 1), or a list of column names"),
         DataOption("log_target", .bool, default: .bool(logTarget), "regression target replaced by ln(y) (heavy-tailed targets such as prices)"),
     ] }

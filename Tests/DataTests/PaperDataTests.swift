@@ -355,3 +355,15 @@ final class TabularPreprocessingTests: XCTestCase {
                        "diamonds: categoricals: must be one of drop, ordinal, onehot, got drp; did you mean `drop`?")
     }
 }
+
+final class ResolveIdempotenceTests: XCTestCase {
+    /// A stored config is resolved again on resume: every source's defaults must survive that.
+    func testResolvingAResolvedSpecChangesNothing() throws {
+        for source in DataFactory.sources {
+            var spec = DataSpec(source: source.name)
+            for option in source.options where option.required { spec[option.name] = ["x"] }
+            let once = try DataFactory.resolve(spec)
+            XCTAssertEqual(try DataFactory.resolve(once), once, source.name)
+        }
+    }
+}
