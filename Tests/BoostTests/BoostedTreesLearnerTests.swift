@@ -82,14 +82,15 @@ final class BoostedTreesLearnerTests: XCTestCase {
         func refusal(_ bytes: [UInt8]) -> String {
             do { try learner.importState(bytes); return "accepted" } catch { return "\(error)" }
         }
-        var version = blob; version[8] = 2
+        // A blob of layout v1 (before two-byte bins and exact splits) is refused in one line.
+        var version = blob; version[8] = 1
         var deeper = spec; deeper.maxDepth = 4
         let other = try BoostedTreesLearner(spec: deeper, trainX: x, trainY: y, seed: 1)
         let shifted = x.copied()
         for i in 0..<shifted.rows { shifted[i, 2] += 0.5 }
         let moved = try BoostedTreesLearner(spec: spec, trainX: shifted, trainY: y, seed: 1)
         let cases: [([UInt8], String)] = [
-            (Array(blob.dropLast(9)), "truncated"), (blob + [0], "trailing"), (version, "layout version 2"),
+            (Array(blob.dropLast(9)), "truncated"), (blob + [0], "trailing"), (version, "layout version 1, this tlens reads version 2"),
             (Array("TLSBMLPL".utf8) + [1, 0, 0, 0], "not GBTL"), (other.exportState(), "max_depth 4"),
             (moved.exportState(), "cut points of feature 2"),
         ]
@@ -115,9 +116,9 @@ final class BoostedTreesLearnerTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("one output (C = 1)"), "\($0)")
         }
         var bad = spec
-        bad.bins = 300
+        bad.bins = 70_000
         XCTAssertThrowsError(try BoostedTreesLearner(spec: bad, trainX: x, trainY: Matrix(rows: 10, cols: 1), seed: 0)) {
-            XCTAssertEqual("\($0)", "model.bins: 300 is out of range; it must be between 2 and 256 (bin indices are one byte)")
+            XCTAssertEqual("\($0)", "model.bins: 70000 is out of range; it must be between 2 and 65535 (bin indices are at most two bytes)")
         }
     }
 }

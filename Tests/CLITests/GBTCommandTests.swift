@@ -42,7 +42,8 @@ final class GBTCommandTests: TemporaryDirectoryTestCase {
         let cases: [(String, String)] = [
             ("model.max_depth=0", "model.max_depth: 0 is out of range"),
             ("model.bins=1", "model.bins: 1 is out of range"),
-            ("model.bins=300", "model.bins: 300 is out of range"),
+            ("model.bins=65536", "model.bins: 65536 is out of range"),
+            ("model.split=exakt", "model.split: 'exakt' is not one of hist, exact; did you mean 'exact'?"),
             ("model.subsample=0", "model.subsample: 0.0 is out of range"),
             ("model.subsample=1.2", "model.subsample: 1.2 is out of range"),
             ("model.lambda_leaf=-0.5", "model.lambda_leaf: -0.5 is out of range"),
