@@ -30,6 +30,12 @@ public struct BoostedTreesSpec: Equatable, Sendable {
         self.split = split
     }
 
+    /// The most bins a feature can have on `n` training rows: `bins`, or for `exact` one per
+    /// distinct value (at most n, and at most FeatureBins.largestBinCount).
+    public func binsPerFeature(trainCount n: Int) -> Int {
+        split == .exact ? max(2, min(n, FeatureBins.largestBinCount)) : bins
+    }
+
     /// |S_t| for a training set of `n` rows: at least one row.
     public func subsampleSize(trainCount n: Int) -> Int {
         subsample >= 1 ? n : min(n, max(1, Int((subsample * Double(n)).rounded())))

@@ -118,4 +118,23 @@ final class TreeConfigTests: XCTestCase {
                               ["lens.smoother=exact", "lens.memory_budget_mb=8"])
         XCTAssertTrue(message.hasPrefix("lens.smoother: exact mode needs about"), message)
     }
+
+    /// The memory estimate follows the bin width: past 256 bins every bin index of the training
+    /// and watched points takes two bytes, and the histograms (two levels of 2^(D−1) nodes, d·B
+    /// bins of two doubles) grow with B; `split: exact` sizes them for one bin per training row.
+    func testTheMemoryEstimateCountsTwoByteBinsAndExactSplits() {
+        let n = 1000, d = 8, tests = 200
+        func estimate(_ bins: Int, _ split: SplitMethod = .histogram) -> MemoryEstimate {
+            var lens = LensOptions(); lens.smoother = .off
+            return MemoryEstimate(trees: BoostedTreesSpec(rounds: 10, maxDepth: 4, bins: bins, split: split), features: d,
+                                  trainCount: n, evalTrainCount: 0, testCount: tests, lens: lens)
+        }
+        // U = the evaluation points (smoother off): the test rows.
+        let histogram = { (bins: Int) in 2.0 * 8 * Double(d * bins) * 16 }
+        XCTAssertEqual(estimate(257).activations - estimate(256).activations,
+                       histogram(257) - histogram(256) + Double((n + tests) * d), accuracy: 1e-6)
+        XCTAssertEqual(estimate(1024).activations - estimate(512).activations, histogram(1024) - histogram(512), accuracy: 1e-6)
+        XCTAssertEqual(estimate(256, .exact).activations, estimate(n).activations)
+        XCTAssertEqual(estimate(256, .exact).parameterBlob, estimate(n).parameterBlob)
+    }
 }
