@@ -60,7 +60,7 @@ extension JacobianInstrument {
     func recordGradientChange(step s: Int, parameters θ: UnsafePointer<Float>, operand: KernelOperand?) {
         guard factorized != nil, !problem.reference.isEmpty, s >= options.gradReferenceStep else { return }
         let r = problem.reference.count
-        if gradReference == nil {
+        guard let reference = gradReference else {
             guard s == options.gradReferenceStep else { return }
             let probe = gradMSCStep != nil ? gradMSCProbeCount : 0
             let (current, rows, probeRows) = referenceFactors(parameters: θ, operand: operand, probe: probe)
@@ -68,7 +68,6 @@ extension JacobianInstrument {
             gradReference = current.selecting(rows + probeRows)
             return
         }
-        let reference = gradReference!
         // A reference captured without the probe (the window ends past the run, or a checkpoint of
         // an older tlens) has only R's rows: no grad_msc then.
         let measuresMSC = s == gradMSCStep && reference.pointCount == r + gradMSCProbeCount
