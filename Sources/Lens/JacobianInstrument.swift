@@ -221,7 +221,8 @@ final class JacobianInstrument: LensInstrument {
     // MARK: - State (lens.md §11)
 
     /// Layout: optional K_RR at the first and the previous recorded step; optional grad_change
-    /// reference factors (per layer: inputs, deltas, bias scale); then the smoother's state.
+    /// reference factors (per layer: inputs, deltas, bias scale; R's points, then grad_msc's
+    /// test probe when it is measured); then the smoother's state.
     func export(into w: inout StateWriter) {
         for kernel in [initialReferenceKernel, previousReferenceKernel] {
             w.bool(kernel != nil)
@@ -248,8 +249,11 @@ final class JacobianInstrument: LensInstrument {
         var reference: LayerFactorOperand?
         if try r.bool() {
             let count = try r.integer(), layers = try r.integer()
-            guard layers == layerShapes.count, count == points.uOfReference.count else {
-                throw StateError("LENS state: grad_change reference of \(layers) layers × \(count) points, expected \(layerShapes.count) × \(points.uOfReference.count)")
+            // R's points, then the grad_msc probe's when the window was on (lens.md §7); a
+            // reference of R alone (an older checkpoint) is kept, and records no grad_msc.
+            let alone = points.uOfReference.count, withProbe = alone + gradMSCProbeCount
+            guard layers == layerShapes.count, count == alone || count == withProbe else {
+                throw StateError("LENS state: grad_change reference of \(layers) layers × \(count) points, expected \(layerShapes.count) × \(alone) (or \(withProbe) with the grad_msc probe)")
             }
             var inputs: [Matrix] = [], deltas: [Matrix] = [], scales: [Float] = []
             for _ in 0..<layers {

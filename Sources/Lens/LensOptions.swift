@@ -36,6 +36,12 @@ public struct LensOptions: Sendable {
     public var memoryBudgetBytes = 4.0 * 1024 * 1024 * 1024
     /// t' of `grad_change/l = Γ_l(t, t')` (lens.md §7).
     public var gradReferenceStep = 0
+    /// w of `grad_msc/l` (lens.md (7.8)): the paper's gradient change over the w steps after
+    /// `gradReferenceStep`, recorded once, at the first recorded state ≥ t' + w; 0 = not recorded.
+    /// A config's default is one epoch, ⌈n/b⌉ steps.
+    public var gradMSCWindow = 0
+    /// How many test evaluation points (the first ones) `grad_msc/l` averages over: the paper's 256.
+    public static let gradMSCPoints = 256
     /// Steps the run will take, so the last one is always recorded.
     public var totalSteps = 0
     public var seed: UInt64 = 0

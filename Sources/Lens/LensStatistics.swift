@@ -52,46 +52,92 @@ extension JacobianInstrument {
         previousReferenceKernel = kRR
     }
 
-    /// Γ_l(s, t') on the reference set from layer factors (lens.md §7):
+    /// Γ_l(s, t') on the reference set R (lens.md (7.6)) and, once, at the state `gradMSCStep`,
+    /// the paper's mean squared change grad_msc/l(s, t') on the test probe (lens.md (7.8)), both
+    /// from layer factors by the outer-product identity (7.7):
     /// ‖u vᵀ − u' v'ᵀ‖²_F = ‖u‖²‖v‖² + ‖u'‖²‖v'‖² − 2(u·u')(v·v'), plus the bias rows β²‖δ − δ'‖².
+    /// The reference at t' holds R's rows, then the probe's when grad_msc is to be recorded.
     func recordGradientChange(step s: Int, parameters θ: UnsafePointer<Float>, operand: KernelOperand?) {
-        guard let factorized, !problem.reference.isEmpty, s >= options.gradReferenceStep else { return }
-        // The reference points' factors at θ_s: rows R of this step's operand over U, or (other
-        // kernel paths) the model's transient factors of R alone, used before any other call.
-        let current: LayerFactorOperand, rows: [Int]?
-        if let f = operand as? LayerFactorOperand {
-            current = f; rows = points.uOfReference
-        } else {
-            let probe = scratch.matrix(6, rows: problem.reference.count, cols: problem.trainX.cols)
-            problem.trainX.gatherRows(problem.reference, into: probe)
-            current = LayerFactorOperand(factorized.transientKernelFactors(probe, parameters: θ), pointCount: probe.rows, outputs: outputs)
-            rows = nil
-        }
+        guard factorized != nil, !problem.reference.isEmpty, s >= options.gradReferenceStep else { return }
+        let r = problem.reference.count
         guard let reference = gradReference else {
+            guard s == options.gradReferenceStep else { return }
+            let probe = gradMSCStep != nil ? gradMSCProbeCount : 0
+            let (current, rows, probeRows) = referenceFactors(parameters: θ, operand: operand, probe: probe)
             // Owned: the reference outlives this step and the model's transient buffers.
-            if s == options.gradReferenceStep { gradReference = current.selecting(rows ?? Array(0..<current.pointCount)) }
+            gradReference = current.selecting(rows + probeRows)
             return
         }
-        let c = outputs, count = reference.pointCount
+        // A reference captured without the probe (the window ends past the run, or a checkpoint of
+        // an older tlens) has only R's rows: no grad_msc then.
+        let measuresMSC = s == gradMSCStep && reference.pointCount == r + gradMSCProbeCount
+        let (current, rows, probeRows) = referenceFactors(parameters: θ, operand: operand, probe: measuresMSC ? gradMSCProbeCount : 0)
         for l in 0..<current.inputs.count {
-            let h = current.inputs[l], h0 = reference.inputs[l], width = current.deltas[l].cols
-            let beta2 = Double(current.biasScales[l] * current.biasScales[l])
             var total = 0.0
-            for i in 0..<count {
-                let row = rows?[i] ?? i
-                let hh = Vec.sumSquares(h.cols, h.row(row)), hh0 = Vec.sumSquares(h.cols, h0.row(i))
-                let hx = Vec.dot(h.cols, h.row(row), h0.row(i))
-                var diff = 0.0, base = 0.0
-                for o in 0..<c {
-                    let d = current.delta(l, output: o, point: row), d0 = reference.delta(l, output: o, point: i)
-                    let dd = Vec.sumSquares(width, d), dd0 = Vec.sumSquares(width, d0), dx = Vec.dot(width, d, d0)
-                    diff += dd * hh + dd0 * hh0 - 2 * dx * hx + beta2 * (dd + dd0 - 2 * dx)
-                    base += dd0 * (hh0 + beta2)
-                }
-                total += base > 0 ? max(diff, 0).squareRoot() / base.squareRoot() : 0
+            for i in 0..<r {
+                let (diff, base) = squaredJacobianChange(layer: l, current, rows[i], reference, i)
+                total += base > 0 ? diff.squareRoot() / base.squareRoot() : 0
             }
-            sink.scalar(keys.gradChange[l], step: s, value: total / Double(count))
+            sink.scalar(keys.gradChange[l], step: s, value: total / Double(r))
+            guard measuresMSC else { continue }
+            // lens.md (7.8): the squared Frobenius change of the C × P_l block, per entry, per point.
+            var squared = 0.0
+            for (j, row) in probeRows.enumerated() {
+                squared += squaredJacobianChange(layer: l, current, row, reference, r + j).difference
+            }
+            let entries = Double(outputs * layerShapes[l].parameterCount * probeRows.count)
+            sink.scalar(keys.gradMSC[l], step: s, value: squared / entries)
         }
+    }
+
+    /// The state at which grad_msc/l is recorded: the first recorded state (a multiple of
+    /// `every`, or T) at or after t' + w; nil when the window is off or ends after T (lens.md §7).
+    var gradMSCStep: Int? {
+        let w = options.gradMSCWindow, e = options.every, end = options.gradReferenceStep + w
+        guard w > 0, end <= options.totalSteps, gradMSCProbeCount > 0 else { return nil }
+        return min((end + e - 1) / e * e, options.totalSteps)
+    }
+
+    /// The probe of grad_msc: the first `LensOptions.gradMSCPoints` test evaluation points.
+    var gradMSCProbeCount: Int { min(LensOptions.gradMSCPoints, points.testCount) }
+
+    /// Layer factors at θ of R and of the first `probe` test evaluation points: rows of this
+    /// step's operand over U when it has factors, else the model's transient factors of those
+    /// points alone (used before any other call on the model). Returns the operand and the rows
+    /// of R and of the probe in it.
+    func referenceFactors(parameters θ: UnsafePointer<Float>, operand: KernelOperand?, probe: Int)
+        -> (LayerFactorOperand, [Int], [Int]) {
+        if let f = operand as? LayerFactorOperand {
+            return (f, points.uOfReference, Array(points.uOfTest.prefix(probe)))
+        }
+        let r = problem.reference.count
+        let x = scratch.matrix(6, rows: r + probe, cols: problem.trainX.cols)
+        problem.trainX.gatherRows(problem.reference, into: x.rows(0..<r))
+        if probe > 0 {
+            let first = points.trainEvalCount
+            x.rows(r..<(r + probe)).copy(from: points.evalX.rows(first..<(first + probe)))
+        }
+        let current = LayerFactorOperand(factorized!.transientKernelFactors(x, parameters: θ), pointCount: x.rows, outputs: outputs)
+        return (current, Array(0..<r), Array(r..<(r + probe)))
+    }
+
+    /// For layer l, ‖J^{(l)}(x) − J^{(l)}_{t'}(x)‖²_F (clamped at 0 against rounding) and
+    /// ‖J^{(l)}_{t'}(x)‖²_F, summed over the C outputs, from point `row` of `current` and point
+    /// `referenceRow` of `reference` (lens.md (7.7)).
+    func squaredJacobianChange(layer l: Int, _ current: LayerFactorOperand, _ row: Int,
+                               _ reference: LayerFactorOperand, _ referenceRow: Int) -> (difference: Double, base: Double) {
+        let h = current.inputs[l], h0 = reference.inputs[l], width = current.deltas[l].cols
+        let beta2 = Double(current.biasScales[l] * current.biasScales[l])
+        let hh = Vec.sumSquares(h.cols, h.row(row)), hh0 = Vec.sumSquares(h.cols, h0.row(referenceRow))
+        let hx = Vec.dot(h.cols, h.row(row), h0.row(referenceRow))
+        var diff = 0.0, base = 0.0
+        for o in 0..<outputs {
+            let d = current.delta(l, output: o, point: row), d0 = reference.delta(l, output: o, point: referenceRow)
+            let dd = Vec.sumSquares(width, d), dd0 = Vec.sumSquares(width, d0), dx = Vec.dot(width, d, d0)
+            diff += dd * hh + dd0 * hh0 - 2 * dx * hx + beta2 * (dd + dd0 - 2 * dx)
+            base += dd0 * (hh0 + beta2)
+        }
+        return (max(diff, 0), base)
     }
 
     /// lens.md §7, per layer: ‖∇W_l‖, ‖∇b_l‖, ‖Δθ_l‖, ‖θ_{t,l}‖, their ratio, mean P_t.

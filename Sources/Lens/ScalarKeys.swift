@@ -24,7 +24,7 @@ struct LensKeys {
     let gnSharpness, stability, stabilityBound, smootherStable: Int
     let ktraceTrain, ktraceTest, kalign, kdrift0, kvel: Int
     let kwnMeanTrain, kwnMeanTest, kwnMaxTrain, kwnMaxTest: Int
-    let gradNorm, gradNormBias, updateNorm, weightNorm, updateRatio, gradChange, precondMedian: [Int]
+    let gradNorm, gradNormBias, updateNorm, weightNorm, updateRatio, gradChange, gradMSC, precondMedian: [Int]
 
     init(_ k: ScalarKeys, layers: Int) {
         lr = k.register("lr"); trainLoss = k.register("train_loss")
@@ -50,6 +50,7 @@ struct LensKeys {
         weightNorm = k.registerLayers("weight_norm", count: layers)
         updateRatio = k.registerLayers("update_ratio", count: layers)
         gradChange = k.registerLayers("grad_change", count: layers)
+        gradMSC = k.registerLayers("grad_msc", count: layers)
         precondMedian = k.registerLayers("precond_median", count: layers)
     }
 }

@@ -52,6 +52,13 @@ public final class PreparedRun {
             config.lens.options.referenceSize = n
             config.resolved = try TrainConfig.setting(config.resolved, path: ["lens", "reference"], to: .int(n))
         }
+        // grad_msc's window defaults to one epoch (lens.md §7), the paper's t′ → t′ + 390 on CIFAR-10.
+        if trees == nil && config.lens.gradMSCWindowIsEpoch {
+            let epoch = (n + o.batchSize - 1) / o.batchSize
+            config.lens.options.gradMSCWindow = epoch
+            config.resolved = try TrainConfig.setting(config.resolved, path: ["lens", "grad_msc_window"], to: .int(epoch))
+            config.lens.gradMSCWindowIsEpoch = false
+        }
         // Which columns standardization left unscaled depends on the training data, so it is
         // known only now; the stored config records it (resolve drops it when read back).
         config.resolved = try TrainConfig.setting(config.resolved, path: ["data", DataFactory.unscaledColumnsKey],

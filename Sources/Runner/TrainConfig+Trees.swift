@@ -39,6 +39,7 @@ extension TrainConfig {
             ("kernel_path", .string("auto"), "boosted trees bring their own exact kernel (docs/lens.md §9); there is no Jacobian path to choose"),
             ("sharpness", .bool(false), "the stability number of docs/lens.md (8.15) is for gradient steps; a boosting round's smoother step is stable by construction (its kernel rows sum to less than 1)"),
             ("grad_ref_step", .int(0), "grad_change compares layer Jacobians (docs/lens.md §7), which trees do not have"),
+            ("grad_msc_window", nil, "grad_msc compares layer Jacobians (docs/lens.md §7), which trees do not have"),
             ("reference", nil, "boosted trees measure kernel weight norms against every training point, exactly (docs/lens.md §9)"),
         ]
         for (key, neutral, why) in reasons {

@@ -70,6 +70,9 @@ public struct TrainConfig {
         public var smootherIsAuto = false
         public var everyIsAuto = false
         public var probesIsDefault = false
+        /// `lens.grad_msc_window` was not given: it becomes one epoch, ⌈n/b⌉ steps, once the
+        /// training set's size is known (PreparedRun), and is stored resolved.
+        public var gradMSCWindowIsEpoch = false
     }
 
     static let modelKinds = ["mlp", "gbt"]
@@ -275,6 +278,13 @@ public struct TrainConfig {
         lensOptions.probes = try l.int("probes", default: 32, in: 2...100_000)
         lensOptions.memoryBudgetBytes = try l.double("memory_budget_mb", default: 4096, min: 1) * 1024 * 1024
         if !isTrees { lensOptions.gradReferenceStep = try l.int("grad_ref_step", default: spawn?.step ?? 0, in: 0...Int.max) }
+        // Unset: one epoch, ⌈n/b⌉ steps, once n is known (PreparedRun); 0 turns grad_msc off.
+        var gradMSCWindowIsEpoch = false
+        if !isTrees {
+            let window = try l.optionalInt("grad_msc_window", in: 0...Int.max)
+            gradMSCWindowIsEpoch = window == nil
+            lensOptions.gradMSCWindow = window ?? 0
+        }
         if lensOptions.gradReferenceStep > steps {
             throw ConfigError("lens.grad_ref_step: \(lensOptions.gradReferenceStep) is after the last step (\(steps))")
         }
@@ -300,7 +310,8 @@ public struct TrainConfig {
                            model: model, loss: loss, optimizer: opt,
                            lens: LensConfig(options: lensOptions, evalTrain: evalTrain, evalTest: evalTest,
                                               referenceIsDefault: referenceIsDefault, smootherIsAuto: smootherIsAuto,
-                                              everyIsAuto: everyIsAuto, probesIsDefault: probesIsDefault),
+                                              everyIsAuto: everyIsAuto, probesIsDefault: probesIsDefault,
+                                              gradMSCWindowIsEpoch: gradMSCWindowIsEpoch),
                            checkpoint: checkpoint, spawn: spawn, resolved: resolved)
     }
 

@@ -22,6 +22,10 @@ public struct LMCStudy: Study {
     public static let window = 10
     /// Rule 2: Spearman's rank correlation of Γ(T, t′) with t′ at most this (a strong decreasing trend).
     public static let trendCorrelation = -0.8
+    /// The paper's Fig. 6 rules: Spearman's rank correlation of B(t′) with the paper's gradient
+    /// change grad_msc_l(t′ + epoch, t′) over the spawn steps at least this ("coincides": the
+    /// barrier is large where the gradients still change much, docs/studies.md).
+    public static let coincidenceCorrelation = 0.7
 
     public func sweepPresets(_ size: StudySize) -> [String] {
         [size.preset("study-lmc-parent"), size.preset("study-lmc")]
@@ -53,6 +57,9 @@ public struct LMCStudy: Study {
         var layerChange: [Double]
         /// Γ(t′ + Δ, t′) likewise, at the first recorded step ≥ t′ + Δ.
         var layerWindowChange: [Double]
+        /// The paper's measure, per layer: grad_msc/l, the mean squared change of ∇_θ f over the
+        /// epoch after t′ on the test probe (lens.md (7.8)), mean over the pair's two children.
+        var layerMSC: [Double]
         /// Err(θ_α) along α (test MSE, and error rate), means over pairs.
         var mseAlongPath: [Double]
         var errorAlongPath: [Double]?
@@ -72,12 +79,14 @@ public struct LMCStudy: Study {
         let pairs = try WeightAveraging.pairs(in: db, sweep: sweep).pairs
         let layerKeys = reader.catalog.keyIDs.keys.filter { $0.hasPrefix("grad_change/") }
             .sorted { (Int($0.dropFirst("grad_change/".count)) ?? 0) < (Int($1.dropFirst("grad_change/".count)) ?? 0) }
+        let mscKeys = reader.catalog.keyIDs.keys.filter { $0.hasPrefix("grad_msc/") }
+            .sorted { (Int($0.dropFirst("grad_msc/".count)) ?? 0) < (Int($1.dropFirst("grad_msc/".count)) ?? 0) }
         func last(_ run: Int64, _ key: String) throws -> Double? { try db.scalars(run: run, key: key).last?.value }
         func first(_ run: Int64, _ key: String, from step: Int) throws -> Double? {
             try db.scalars(run: run, key: key).first { $0.step >= step }?.value
         }
         var byStep: [Int: [(barrier: Double, errorBarrier: Double?, endpoints: Double, layers: [Double], window: [Double],
-                            mse: [Double], rates: [Double]?)]] = [:]
+                            msc: [Double], mse: [Double], rates: [Double]?)]] = [:]
         for pair in pairs {
             guard let barrier = try last(pair.childA, WeightAveraging.barrierKey) else { continue }
             let mse = try WeightAveraging.alphas.map { try last(pair.childA, WeightAveraging.mseKey($0)) ?? .nan }
@@ -88,8 +97,11 @@ public struct LMCStudy: Study {
             let window = try layerKeys.map { key in
                 mean(try [pair.childA, pair.childB].compactMap { try first($0, key, from: pair.step + Self.window) })
             }
+            let msc = try mscKeys.map { key in
+                mean(try [pair.childA, pair.childB].compactMap { try last($0, key) })
+            }
             byStep[pair.step, default: []].append((barrier, try last(pair.childA, WeightAveraging.errorBarrierKey),
-                                                   (mse.first! + mse.last!) / 2, layers, window, mse,
+                                                   (mse.first! + mse.last!) / 2, layers, window, msc, mse,
                                                    rates.allSatisfy { $0 != nil } ? rates.map { $0! } : nil))
         }
         return byStep.keys.sorted().map { step in
@@ -99,6 +111,7 @@ public struct LMCStudy: Study {
                              errorBarriers: group.compactMap(\.errorBarrier), endpointError: mean(group.map(\.endpoints)),
                              layerChange: (0..<layerKeys.count).map { l in mean(group.map { $0.layers[l] }) },
                              layerWindowChange: (0..<layerKeys.count).map { l in mean(group.map { $0.window[l] }) },
+                             layerMSC: (0..<mscKeys.count).map { l in mean(group.map { $0.msc[l] }) },
                              mseAlongPath: (0..<WeightAveraging.alphas.count).map { i in mean(group.map { $0.mse[i] }) },
                              errorAlongPath: rates.count == group.count ? (0..<WeightAveraging.alphas.count).map { i in mean(rates.map { $0[i] }) } : nil)
         }
@@ -107,48 +120,78 @@ public struct LMCStudy: Study {
     public func findings(_ reader: MetricReader, size: StudySize) throws -> [Finding] {
         let steps = try spawnSteps(reader, size: size)
         let near = "B(t′) ≤ \(figure(Self.nearZeroFraction * 100))% of the pair's test MSE"
-        let claims = ["the barrier falls to near zero for late spawn steps",
-                      "the gradient change still to come after t′, Γ(T, t′), falls as t′ grows",
-                      "the barrier is near zero exactly where Γ(T, t′) is small",
-                      "the barrier is near zero exactly where the gradients have stopped changing fast, Γ(t′ + \(Self.window), t′) small"]
+        let claims: [(String, FindingOrigin)] = [
+            ("the barrier falls to near zero for late spawn steps", .paper(figure: "Fig. 6")),
+            ("the barrier vanishes as the model gradients become more stable, across all layers", .paper(figure: "Fig. 6")),
+            ("the appearance of LMC correlates with the stabilization of the output layer's gradients", .paper(figure: "Fig. 6")),
+            ("the gradient change still to come after t′, Γ(T, t′), falls as t′ grows", .tlens),
+            ("the barrier is near zero exactly where Γ(T, t′) is small", .tlens),
+            ("the barrier is near zero exactly where the gradients have stopped changing fast, Γ(t′ + \(Self.window), t′) small", .tlens)]
         guard let first = steps.first, let last = steps.last, steps.count >= 3 else {
             let why = "\(steps.count) spawn steps with a recorded barrier (need 3)"
-            return claims.map { Finding(claim: $0, rule: "—", held: nil, figures: why) }
+            return claims.map { Finding(claim: $0.0, rule: "—", held: nil, figures: why, origin: $0.1) }
         }
         func at(_ s: SpawnStep) -> String { "t′=\(s.step)" }
 
         // Rule 1: the barrier at the last spawn step is below the first's and near zero.
         let falls = Finding(
-            claim: claims[0],
+            claim: claims[0].0,
             rule: "B(t′) at the last spawn step < B at the first (t′ = \(first.step)), and \(near) there (means over pairs; Err = test MSE)",
             held: last.barrier < first.barrier && last.isNearZero,
-            figures: "B = \(figure(first.barrier)) at \(at(first)) (\(figure(100 * first.barrier / first.endpointError))% of its test MSE), \(figure(last.barrier)) at \(at(last)) (\(figure(100 * last.barrier / last.endpointError))%)")
+            figures: "B = \(figure(first.barrier)) at \(at(first)) (\(figure(100 * first.barrier / first.endpointError))% of its test MSE), \(figure(last.barrier)) at \(at(last)) (\(figure(100 * last.barrier / last.endpointError))%)",
+            origin: claims[0].1)
 
-        // Rule 2: a strong decreasing trend of Γ(T, t′) (mean over layers) in t′.
+        // Rules 2 and 3 (the paper's Fig. 6, judged by rank instead of by eye): B(t′) and the
+        // paper's gradient change over the epoch after t′ rise and fall together over the spawn
+        // steps, in every layer, and in the output layer on its own.
+        let layers = steps.map(\.layerMSC.count).min() ?? 0
+        let measured = steps.filter { s in s.layerMSC.count == layers && s.layerMSC.allSatisfy(\.isFinite) }
+        func coincidence(_ claim: (String, FindingOrigin), _ chosen: [Int], _ what: String) -> Finding {
+            let rule = "Spearman's rank correlation over the spawn steps of B(t′) with grad_msc_l(t′ + epoch, t′) (lens.md (7.8); means over both children of each pair, then the pairs) ≥ \(figure(Self.coincidenceCorrelation)) for \(what)"
+            guard layers > 0, measured.count >= 3 else {
+                return Finding(claim: claim.0, rule: rule, held: nil,
+                               figures: "\(measured.count) spawn steps with grad_msc recorded on every layer (need 3)", origin: claim.1)
+            }
+            let barriers = measured.map(\.barrier)
+            let correlations = chosen.map { l in (l, spearman(barriers, measured.map { $0.layerMSC[l] })) }
+            let held = correlations.allSatisfy { $0.1 >= Self.coincidenceCorrelation }
+            let text = correlations.map { "ρ_\($0.0 + 1) = \(figure($0.1))" }.joined(separator: ", ")
+            let output = measured.map { "\(figure($0.layerMSC[chosen.last!])) at \(at($0))" }.joined(separator: ", ")
+            return Finding(claim: claim.0, rule: rule, held: held,
+                           figures: "\(text) over \(measured.count) spawn steps; grad_msc_\(chosen.last! + 1): \(output)", origin: claim.1)
+        }
+        let allLayers = coincidence(claims[1], Array(0..<max(layers, 1)), "every layer l")
+        let outputLayer = coincidence(claims[2], [max(layers, 1) - 1], "the output layer l = L")
+
+        // Rule 4: a strong decreasing trend of Γ(T, t′) (mean over layers) in t′.
         let correlation = spearman(steps.map { Double($0.step) }, steps.map(\.gradientChange))
         let trend = Finding(
-            claim: claims[1],
+            claim: claims[3].0,
             rule: "Spearman's rank correlation of Γ(T, t′) (mean over layers, both children of each pair, then the pairs) with t′ ≤ \(figure(Self.trendCorrelation))",
             held: correlation <= Self.trendCorrelation,
-            figures: "ρ = \(figure(correlation)); Γ(T, t′) " + steps.map { "\(figure($0.gradientChange)) at \(at($0))" }.joined(separator: ", "))
+            figures: "ρ = \(figure(correlation)); Γ(T, t′) " + steps.map { "\(figure($0.gradientChange)) at \(at($0))" }.joined(separator: ", "),
+            origin: claims[3].1)
 
-        // Rules 3 and 4: one threshold on a gradient change separates the spawn steps with a
-        // barrier from those without.
-        func separation(_ claim: String, _ name: String, _ value: (SpawnStep) -> Double) -> Finding {
+        // Rules 5 and 6: one threshold on a gradient change separates the spawn steps with a
+        // barrier from those without; with only one kind present there is nothing to separate,
+        // and the rule (which asks for both) does not hold.
+        func separation(_ claim: (String, FindingOrigin), _ name: String, _ value: (SpawnStep) -> Double) -> Finding {
             let flat = steps.filter(\.isNearZero), raised = steps.filter { !$0.isNearZero }
             let rule = "some threshold on \(name) separates the spawn steps: \(near) at every t′ below it and at none above it (both kinds present)"
             guard !flat.isEmpty, !raised.isEmpty else {
-                return Finding(claim: claim, rule: rule, held: nil,
+                return Finding(claim: claim.0, rule: rule, held: false,
                                figures: flat.isEmpty ? "no spawn step has a barrier near zero"
-                                   : "the barrier is near zero at every spawn step, t′ = \(first.step) included: there is no barrier to explain")
+                                   : "the barrier is near zero at every spawn step, t′ = \(first.step) included: there is no barrier to explain",
+                               origin: claim.1)
             }
             let highestFlat = flat.map(value).max()!, lowestRaised = raised.map(value).min()!
-            return Finding(claim: claim, rule: rule, held: highestFlat < lowestRaised,
-                           figures: "near zero at \(flat.map(at).joined(separator: ", ")) with \(name) ≤ \(figure(highestFlat)); a barrier at \(raised.map(at).joined(separator: ", ")) with \(name) ≥ \(figure(lowestRaised))")
+            return Finding(claim: claim.0, rule: rule, held: highestFlat < lowestRaised,
+                           figures: "near zero at \(flat.map(at).joined(separator: ", ")) with \(name) ≤ \(figure(highestFlat)); a barrier at \(raised.map(at).joined(separator: ", ")) with \(name) ≥ \(figure(lowestRaised))",
+                           origin: claim.1)
         }
-        return [falls, trend,
-                separation(claims[2], "Γ(T, t′)", \.gradientChange),
-                separation(claims[3], "Γ(t′ + \(Self.window), t′)", \.windowChange)]
+        return [falls, allLayers, outputLayer, trend,
+                separation(claims[4], "Γ(T, t′)", \.gradientChange),
+                separation(claims[5], "Γ(t′ + \(Self.window), t′)", \.windowChange)]
     }
 
     public func sections(_ reader: MetricReader, size: StudySize) throws -> [ReportSection] {
@@ -181,11 +224,13 @@ public struct LMCStudy: Study {
         if classified {
             figures.append(barrierPlot(\.errorBarriers, title: "error barrier by spawn step, test error rate", yLabel: "B(t′), error rate", line: false))
         }
-        var header = ["t′", "pairs", "B (MSE)", "B / test MSE", "Γ(T, t′)"] + (0..<layers).map { "Γ_\($0 + 1)(T, t′)" }
-            + ["Γ(t′ + \(Self.window), t′)"]
+        let mscLayers = steps.map(\.layerMSC.count).min() ?? 0
+        var header = ["t′", "pairs", "B (MSE)", "B / test MSE"] + (0..<mscLayers).map { "grad_msc_\($0 + 1)" }
+            + ["Γ(T, t′)"] + (0..<layers).map { "Γ_\($0 + 1)(T, t′)" } + ["Γ(t′ + \(Self.window), t′)"]
         if classified { header.insert("B (error rate)", at: 4) }
         let rows: [[String]] = steps.map { s in
-            var row = [String(s.step), String(s.pairs), figure(s.barrier), figure(s.barrier / s.endpointError), figure(s.gradientChange)]
+            var row = [String(s.step), String(s.pairs), figure(s.barrier), figure(s.barrier / s.endpointError)]
+                + s.layerMSC.prefix(mscLayers).map { figure($0) } + [figure(s.gradientChange)]
                 + s.layerChange.map { figure($0) } + [figure(s.windowChange)]
             if classified { row.insert(figure(mean(s.errorBarriers)), at: 4) }
             return row
@@ -205,13 +250,21 @@ public struct LMCStudy: Study {
         changeSeries.append(PlotSeries(label: "mean over layers", points: zip(xs, steps).map { PlotPoint(x: $0, y: $1.gradientChange) }))
         changeSeries.append(PlotSeries(label: "Γ(t′ + \(Self.window), t′), mean over layers",
                                        points: zip(xs, steps).map { PlotPoint(x: $0, y: $1.windowChange) }))
+        // The paper's Fig. 6 (2): grad_msc_l(t′ + epoch, t′) per layer, the output layer last.
+        let mscSeries = (0..<mscLayers).map { l in
+            PlotSeries(label: l == mscLayers - 1 ? "layer \(l + 1) (output)" : "layer \(l + 1)",
+                       points: zip(xs, steps).map { PlotPoint(x: $0, y: $1.layerMSC[l]) })
+        }
         var changeFigures = [SVGPlot.render(changeSeries, options: PlotOptions(title: "gradient change after the spawn step, Γ_l(T, t′)", xLabel: xLabel, yLabel: "Γ_l(T, t′)", logX: true))]
+        if mscLayers > 0 {
+            changeFigures.insert(SVGPlot.render(mscSeries, options: PlotOptions(title: "the paper's gradient change over the epoch after t′, grad_msc_l(t′ + epoch, t′)", xLabel: xLabel, yLabel: "mean squared change of ∇_θ f", logX: true, logY: true)), at: 0)
+        }
         let parents = try sweepNames(size)[0]
         if let parent = reader.runs(ofSweep: parents).first, layers > 0 {
             changeFigures.append(try PlotRequest.curves(runs: [String(parent.id)], keys: (1...layers).map { "grad_change/\($0)" },
                                                         title: "the parent's gradient change since initialization, Γ_l(s, 0)").svg(reader))
         }
-        let changeText = "Γ_l(T, t′) = mean over the reference points of ‖J^(l)_T(x) − J^(l)_t′(x)‖_F / ‖J^(l)_t′(x)‖_F (lens.md (7.6)): how far each layer's Jacobian still moves after the spawn step, recorded by each child as grad_change/l at T (lens.grad_ref_step = t′), mean over both children of every pair; and Γ(t′ + \(Self.window), t′), the same over only the \(Self.window) steps after t′ (how fast the gradients are still changing at t′). Beside it, the parent's own Γ_l(s, 0) over its training."
+        let changeText = "First the paper's measure (its Fig. 6 (2)): grad_msc_l(t′ + epoch, t′) = mean over the first 256 test evaluation points and over the C·P_l entries of layer l's Jacobian block of (J^(l)_{t′+epoch}(x) − J^(l)_t′(x))² (lens.md (7.8)), one epoch = ⌈n/b⌉ steps, recorded once by each child, mean over both children of every pair; the output layer is the last. Then tlens's own Γ_l(T, t′) = mean over the reference points of ‖J^(l)_T(x) − J^(l)_t′(x)‖_F / ‖J^(l)_t′(x)‖_F (lens.md (7.6)): how far each layer's Jacobian still moves after the spawn step, recorded by each child as grad_change/l at T (lens.grad_ref_step = t′), mean over both children of every pair; and Γ(t′ + \(Self.window), t′), the same over only the \(Self.window) steps after t′ (how fast the gradients are still changing at t′). Beside it, the parent's own Γ_l(s, 0) over its training."
 
         // Err(θ_α) along α, a series per spawn step.
         func alongPath(_ values: (SpawnStep) -> [Double]?, _ what: String) -> String {

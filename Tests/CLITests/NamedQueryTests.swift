@@ -98,7 +98,8 @@ final class NamedQueryTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(lines.first, ["key", "step", "value"])
         XCTAssertEqual(Int64(lines.count - 1), try database.scalarInt("SELECT count(DISTINCT key_id) FROM metrics WHERE run_id = 5"))
         for line in lines.dropFirst() {
-            XCTAssertEqual(line[1], "40", line[0])
+            // grad_msc/l is recorded once, one epoch after grad_ref_step (docs/lens.md (7.8)).
+            if line[0].hasPrefix("grad_msc/") { XCTAssertLessThan(Int(line[1]) ?? 40, 40, line[0]) } else { XCTAssertEqual(line[1], "40", line[0]) }
             if !line[2].isEmpty { XCTAssertEqual(Double(line[2]), try final(5, line[0]), line[0]) }
         }
 

@@ -88,7 +88,12 @@ final class SpawnTests: XCTestCase {
 
             // The default reference is the spawn step: Γ(s, 12) from step 13 on, the rest unchanged.
             let measured = try train(Self.parent, overrides + ["name=measured", "spawn.parent=parent", "spawn.step=12"])
-            try assertContinuesParent(child: measured.runID, parent: parent.runID, from: 12, except: { $0.hasPrefix("grad_change/") })
+            // grad_msc (lens.md (7.8)) shares that reference: one value, an epoch after step 12.
+            try assertContinuesParent(child: measured.runID, parent: parent.runID, from: 12,
+                                      except: { $0.hasPrefix("grad_change/") || $0.hasPrefix("grad_msc/") })
+            let window = try XCTUnwrap(records(parent.runID)["grad_msc/1"]?.keys.first, label)
+            let childSteps = try records(measured.runID)["grad_msc/1"].map { Array($0.keys) } ?? []
+            XCTAssertEqual(childSteps, [12 + window], label)
             let change = try records(measured.runID)["grad_change/1"] ?? [:]
             XCTAssertEqual(change.keys.min(), 13, "\(label): grad_change against θ_12 starts at step 13")
             XCTAssertNotEqual(change[30], try records(parent.runID)["grad_change/1"]?[30], label)

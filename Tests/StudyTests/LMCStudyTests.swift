@@ -165,9 +165,17 @@ final class LMCStudyTests: XCTestCase {
         let steps = try study.spawnSteps(reader, size: .quick)
         XCTAssertEqual(steps.map(\.step), [0, 3, 30])
         XCTAssertLessThan(steps.last!.barrier, steps.first!.barrier, "\(steps.map(\.barrier))")
+        // Every child records the paper's gradient change once, one epoch (⌈215/8⌉ = 27 steps) after its spawn step.
+        XCTAssertTrue(steps.allSatisfy { $0.layerMSC.count == 3 && $0.layerMSC.allSatisfy { $0 > 0 && $0.isFinite } }, "\(steps.map(\.layerMSC))")
+        let db = reader.catalog.archive.database
+        for pair in try WeightAveraging.pairs(in: db, sweep: try study.sweepNames(.quick)[1]).pairs {
+            XCTAssertEqual(try db.scalars(run: pair.childB, key: "grad_msc/3").map(\.step), [pair.step + 27])
+        }
         let findings = try study.findings(reader, size: .quick)
-        XCTAssertEqual(findings.count, 4)
+        XCTAssertEqual(findings.count, 6)
         XCTAssertEqual(findings[0].held, true, findings[0].figures)
+        XCTAssertEqual(findings.map(\.origin.isPaper), [true, true, true, false, false, false])
+        for finding in findings { XCTAssertNotNil(finding.held, "\(finding.claim): \(finding.figures)") }
         XCTAssertFalse(try study.sections(reader, size: .quick).isEmpty)
     }
 }
