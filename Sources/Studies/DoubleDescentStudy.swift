@@ -177,14 +177,14 @@ public struct DoubleDescentStudy: Study {
             let stable = RunSelection(sweep: sweep, status: "completed", conditions: Self.stable)
             var figures = [
                 try PlotRequest.sweep(all, x: Self.axis, measures: ["final.test_mse", "final.train_mse"], seriesBy: "seed", logX: true, logY: true,
-                                      title: "\(shape.label): test and train MSE by hidden width").svg(reader),
+                                      title: "\(shape.label): test and train MSE by width").svg(reader),
                 try PlotRequest.sweep(all, x: Self.axis, measures: ["final.test_acc", "final.train_acc"], seriesBy: "seed", logX: true,
-                                      title: "\(shape.label): test and train accuracy by hidden width").svg(reader),
+                                      title: "\(shape.label): test and train accuracy by width").svg(reader),
             ]
             let hasP = try !stable.apply(reader).runs.isEmpty
             if hasP {
                 figures.append(try PlotRequest.sweep(stable, x: Self.axis, measures: ["final.p_train", "final.p_test"], seriesBy: "seed", logX: true,
-                                                     title: "\(shape.label): effective parameters by hidden width").svg(reader))
+                                                     title: "\(shape.label): effective parameters by width").svg(reader))
             }
             // The first setting also gets curves over steps: the first seed of the narrowest
             // width, the width where test MSE peaks, and the widest width.
