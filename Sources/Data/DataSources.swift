@@ -73,7 +73,7 @@ extension DataFactory {
             options: splitOptions(testFraction: 0.2) + classificationOptions + [standardizeOption(false)]),
         DataSourceInfo(name: "diabetes", task: .regression,
             summary: "Efron et al. diabetes progression, 442 patients × 10 raw baseline variables (built in)",
-            options: splitOptions(testFraction: 0.2) + [standardizeOption(true), standardizeTargetsOption(true)]),
+            options: splitOptions(testFraction: 0.2) + IrregularHoldout.options + [standardizeOption(true), standardizeTargetsOption(true)]),
         DataSourceInfo(name: "teacher-quadratic", task: .regression,
             summary: "x ~ N(0, I_d), y = (w·x)² − 1 for a hidden unit vector w, plus optional noise on train",
             options: [
@@ -125,7 +125,7 @@ extension DataFactory {
                 DataOption("task", .string, default: .string("regression"), choices: ["regression", "classification"],
                            "classification reads the target column as class indices 0, 1, 2, …"),
                 DataOption("delimiter", .string, default: .string(","), "cell separator (one character)"),
-            ] + splitOptions(testFraction: 0.2) + classificationOptions
+            ] + splitOptions(testFraction: 0.2) + IrregularHoldout.options + classificationOptions
               + [standardizeOption(true), standardizeTargetsOption(true)]),
         DataSourceInfo(name: "mnist", task: .classification,
             summary: "IDX image and label files (MNIST layout, plain or gzip), pixels scaled to [0, 1]",
