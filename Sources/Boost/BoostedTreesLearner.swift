@@ -62,7 +62,10 @@ public final class BoostedTreesLearner: KernelLearner {
         self.trainX = trainX
         self.trainY = trainY
         let n = trainX.rows
-        bins = FeatureBins(training: trainX, maximumBins: spec.bins)
+        if spec.split == .exact, let problem = FeatureBins.exactProblem(trainX) {
+            throw TreeError("model.split: exact needs at most \(FeatureBins.largestBinCount) distinct values per feature; \(problem) (use split: hist with model.bins)")
+        }
+        bins = FeatureBins(training: trainX, maximumBins: spec.bins, split: spec.split)
         trainCodes = bins.binned(trainX)
         grower = TreeGrower(points: trainCodes, bins: bins, threads: threads)
         settings = TreeGrower.Settings(maxDepth: spec.maxDepth, lambda: spec.lambdaLeaf, minLeaf: spec.minLeaf,
@@ -113,12 +116,12 @@ public final class BoostedTreesLearner: KernelLearner {
         let tree = grower.grow(gradients: g, rows: observation.batch, settings: settings)
         // f_t = f_{t−1} + γ h_t on every training row (lens.md (9.1)).
         for i in 0..<n {
-            let leaf = tree.leaf(binned: trainCodes.row(i))
+            let leaf = trainCodes.leaf(of: tree, row: i)
             leafOfTrain[i] = Int32(leaf)
             f[i] += tree.leafValue[leaf]
         }
         for u in 0..<watchedCodes.rows {
-            let leaf = tree.leaf(binned: watchedCodes.row(u))
+            let leaf = watchedCodes.leaf(of: tree, row: u)
             leafOfWatched[u] = Int32(leaf)
             increment[u, 0] = tree.leafValue[leaf]
         }

@@ -13,17 +13,27 @@ public struct BoostedTreesSpec: Equatable, Sendable {
     public var minLeaf = 1
     /// Share of the training rows each round fits: S_t holds round(subsample · n) of them.
     public var subsample = 1.0
-    /// Most histogram bins per feature (FeatureBins).
+    /// Most histogram bins per feature (FeatureBins; up to 256 a bin index is one byte, beyond
+    /// two). Not used by `split: exact`, which gives every distinct training value its own bin.
     public var bins = 256
+    /// Split candidates: XGBoost `hist`'s quantile cut points, or every distinct value (lens.md §9).
+    public var split = SplitMethod.histogram
 
     public static let roundsRange = 1...10_000_000
     public static let depthRange = 1...16
     public static let binRange = 2...FeatureBins.largestBinCount
 
     public init(rounds: Int = 200, maxDepth: Int = 4, learningRate: Double = 0.1, lambdaLeaf: Double = 1,
-                minLeaf: Int = 1, subsample: Double = 1, bins: Int = 256) {
+                minLeaf: Int = 1, subsample: Double = 1, bins: Int = 256, split: SplitMethod = .histogram) {
         self.rounds = rounds; self.maxDepth = maxDepth; self.learningRate = learningRate
         self.lambdaLeaf = lambdaLeaf; self.minLeaf = minLeaf; self.subsample = subsample; self.bins = bins
+        self.split = split
+    }
+
+    /// The most bins a feature can have on `n` training rows: `bins`, or for `exact` one per
+    /// distinct value (at most n, and at most FeatureBins.largestBinCount).
+    public func binsPerFeature(trainCount n: Int) -> Int {
+        split == .exact ? max(2, min(n, FeatureBins.largestBinCount)) : bins
     }
 
     /// |S_t| for a training set of `n` rows: at least one row.
@@ -42,7 +52,7 @@ public struct BoostedTreesSpec: Equatable, Sendable {
         if minLeaf < 1 { return "model.min_leaf: \(minLeaf) is out of range; it must be ≥ 1" }
         if !(subsample > 0 && subsample <= 1) { return "model.subsample: \(subsample) is out of range; it must be > 0 and ≤ 1" }
         if !Self.binRange.contains(bins) {
-            return "model.bins: \(bins) is out of range; it must be between \(Self.binRange.lowerBound) and \(Self.binRange.upperBound) (bin indices are one byte)"
+            return "model.bins: \(bins) is out of range; it must be between \(Self.binRange.lowerBound) and \(Self.binRange.upperBound) (bin indices are at most two bytes)"
         }
         return nil
     }

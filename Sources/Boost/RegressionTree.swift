@@ -7,7 +7,7 @@ public struct RegressionTree: Equatable, Sendable {
     /// Per node: the split feature, or −1 for a leaf.
     public internal(set) var feature: [Int32] = []
     /// Per node: rows whose bin is ≤ this go left.
-    public internal(set) var splitBin: [UInt8] = []
+    public internal(set) var splitBin: [UInt16] = []
     /// Per node: raw values ≤ this go left (the cut point `edges[feature][splitBin]`).
     public internal(set) var threshold: [Float] = []
     /// Per node: the left child (the right child is the next node), or for a leaf its leaf number.
@@ -23,14 +23,14 @@ public struct RegressionTree: Equatable, Sendable {
     public var nodeCount: Int { feature.count }
     public var leafTotal: Int { leafValue.count }
 
-    /// The leaf a binned row falls in.
-    @inline(__always) public func leaf(binned row: UnsafePointer<UInt8>) -> Int {
+    /// The leaf a binned row falls in (one- or two-byte bin indices, BinnedPoints).
+    @inline(__always) public func leaf<Code: FixedWidthInteger & UnsignedInteger>(binned row: UnsafePointer<Code>) -> Int {
         feature.withUnsafeBufferPointer { feature in
             splitBin.withUnsafeBufferPointer { splitBin in
                 child.withUnsafeBufferPointer { child in
                     var node = 0
                     while feature[node] >= 0 {
-                        node = Int(child[node]) + (row[Int(feature[node])] <= splitBin[node] ? 0 : 1)
+                        node = Int(child[node]) + (UInt16(row[Int(feature[node])]) <= splitBin[node] ? 0 : 1)
                     }
                     return Int(child[node])
                 }
@@ -59,7 +59,7 @@ public struct RegressionTree: Equatable, Sendable {
         return feature.count - 1
     }
 
-    mutating func split(_ node: Int, feature f: Int, bin: UInt8, threshold t: Float) -> Int {
+    mutating func split(_ node: Int, feature f: Int, bin: UInt16, threshold t: Float) -> Int {
         let left = appendNode()
         _ = appendNode()
         feature[node] = Int32(f); splitBin[node] = bin; threshold[node] = t; child[node] = Int32(left)
@@ -74,7 +74,7 @@ public struct RegressionTree: Equatable, Sendable {
 
     /// Arrays as they are in the learner state (BoostedTreesLearner): checks every node's
     /// links, so a corrupt blob is refused rather than followed out of bounds.
-    init(feature: [Int32], splitBin: [UInt8], threshold: [Float], child: [Int32], leafValue: [Float],
+    init(feature: [Int32], splitBin: [UInt16], threshold: [Float], child: [Int32], leafValue: [Float],
          leafCount: [Int32], featureCount: Int) throws {
         let n = feature.count
         guard n > 0, splitBin.count == n, threshold.count == n, child.count == n, leafValue.count == leafCount.count else {

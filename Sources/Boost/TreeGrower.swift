@@ -154,7 +154,7 @@ public final class TreeGrower {
         return tree
     }
 
-    struct Split { var feature: Int; var bin: UInt8; var gain: Double; var leftCount: Int; var leftSum: Double }
+    struct Split { var feature: Int; var bin: UInt16; var gain: Double; var leftCount: Int; var leftSum: Double }
 
     /// The best split of a node from its histogram, or nil.
     func bestSplit(_ h: UnsafeMutablePointer<Double>, count n: Int, sum G: Double, settings: Settings) -> Split? {
@@ -176,7 +176,7 @@ public final class TreeGrower {
                 let gain = leftSum * leftSum / (leftCount + λ) + rightSum * rightSum / (rightCount + λ) - parentScore
                 if gain > bestGain {
                     bestGain = gain
-                    best = Split(feature: f, bin: UInt8(b), gain: gain, leftCount: Int(leftCount), leftSum: leftSum)
+                    best = Split(feature: f, bin: UInt16(b), gain: gain, leftCount: Int(leftCount), leftSum: leftSum)
                 }
             }
         }
@@ -197,10 +197,20 @@ public final class TreeGrower {
         }
     }
 
-    @inline(__always)
     private func accumulate(_ h: UnsafeMutablePointer<Double>, begin: Int, end: Int, features range: Range<Int>,
                             gradients g: UnsafePointer<Float>) {
-        let d = features, codes = points.codes
+        if points.width == 1 {
+            accumulate(h, points.codes(UInt8.self), begin: begin, end: end, features: range, gradients: g)
+        } else {
+            accumulate(h, points.codes(UInt16.self), begin: begin, end: end, features: range, gradients: g)
+        }
+    }
+
+    @inline(__always)
+    private func accumulate<Code: FixedWidthInteger & UnsignedInteger>(
+        _ h: UnsafeMutablePointer<Double>, _ codes: UnsafeMutablePointer<Code>, begin: Int, end: Int,
+        features range: Range<Int>, gradients g: UnsafePointer<Float>) {
+        let d = features
         binOffsets.withUnsafeBufferPointer { offsets in
             for k in begin..<end {
                 let i = Int(index[k]), gi = Double(g[i]), row = codes + i * d
@@ -214,8 +224,16 @@ public final class TreeGrower {
     }
 
     /// Stable partition of `index[begin..<end]`: rows with bin ≤ `bin` first. Returns the split point.
-    func partition(begin: Int, end: Int, feature f: Int, bin: UInt8) -> Int {
-        let d = features, codes = points.codes
+    func partition(begin: Int, end: Int, feature f: Int, bin: UInt16) -> Int {
+        points.width == 1
+            ? partition(points.codes(UInt8.self), begin: begin, end: end, feature: f, bin: UInt8(bin))
+            : partition(points.codes(UInt16.self), begin: begin, end: end, feature: f, bin: bin)
+    }
+
+    @inline(__always)
+    private func partition<Code: FixedWidthInteger & UnsignedInteger>(
+        _ codes: UnsafeMutablePointer<Code>, begin: Int, end: Int, feature f: Int, bin: Code) -> Int {
+        let d = features
         var write = begin, spilled = 0
         for k in begin..<end {
             let i = index[k]

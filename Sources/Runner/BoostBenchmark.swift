@@ -20,6 +20,8 @@ public enum BoostBenchmark {
         public var learningRate: Double
         public var subsample: Double
         public var bins: Int
+        /// `hist` or `exact` (model.split).
+        public var split: String
         public var threads: Int
         /// The lens's smoother and `every` in the lens-on run.
         public var smoother: String
@@ -66,7 +68,7 @@ public enum BoostBenchmark {
         let lens = prepared.config.lens.options
         return Result(name: name, trainCount: problem.trainX.rows, testCount: problem.testX.rows, features: problem.trainX.cols,
                       rounds: rounds, maxDepth: spec.maxDepth, learningRate: spec.learningRate, subsample: spec.subsample,
-                      bins: spec.bins, threads: prepared.config.threads, smoother: lens.smoother.rawValue, every: lens.every,
+                      bins: spec.bins, split: spec.split.rawValue, threads: prepared.config.threads, smoother: lens.smoother.rawValue, every: lens.every,
                       setupMilliseconds: setup, learnerMilliseconds: learnerTime,
                       learnerRoundMilliseconds: (learnerTime - setup) / Double(rounds),
                       lensMilliseconds: lensTime, lensRoundMilliseconds: lensTime / Double(rounds),

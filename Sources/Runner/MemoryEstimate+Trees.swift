@@ -9,7 +9,7 @@ extension MemoryEstimate {
     /// A gbt run as PreparedRun sees it: `testCount` evaluated test rows.
     public init(trees: BoostedTreesSpec, features d: Int, trainCount n: Int, evalTrainCount: Int, testCount: Int,
                 lens: LensOptions) {
-        self.init(rounds: trees.rounds, maxDepth: trees.maxDepth, bins: trees.bins,
+        self.init(rounds: trees.rounds, maxDepth: trees.maxDepth, bins: trees.binsPerFeature(trainCount: n),
                   subsample: trees.subsampleSize(trainCount: n), features: d, trainCount: n,
                   evalTrainCount: evalTrainCount, testCount: testCount,
                   smoother: RunShape.Smoother(rawValue: lens.smoother.rawValue) ?? .off, probes: lens.probes,
@@ -32,6 +32,8 @@ extension MemoryEstimate {
         let depth = min(maxDepth, 40)
         let nodes = min(pow(2, Double(depth + 1)) - 1, 2 * bb - 1), leaves = min(pow(2, Double(depth)), bb)
         let directions: Int? = mode == .probes ? probes : nil
+        // Bin indices are one byte up to 256 bins, two beyond (FeatureBins.codeWidth).
+        let codeBytes = Double(RunShape.TreeShape(maxDepth: maxDepth, bins: bins, subsampled: false).codeWidth)
         let columns = mode == .off ? 0 : Double(directions ?? n)
 
         parameterCount = 0
@@ -39,9 +41,10 @@ extension MemoryEstimate {
         parameters = Double(rounds) * (13 * nodes + 8 * leaves) + 12 * nn
         optimizerState = 0
         // Two levels of histograms (Σg, count in doubles over d·B bins), the row index and its
-        // spill-over, the bins of the training and watched points, the smoother's leaf sums.
+        // spill-over, the bins of the training and watched points (codeBytes each), the
+        // smoother's leaf sums.
         activations = 2 * min(pow(2, Double(max(depth - 1, 0))), bb) * dd * Double(bins) * 16
-            + 8 * nn + (nn + u) * dd + float * leaves * columns
+            + 8 * nn + codeBytes * (nn + u) * dd + float * leaves * columns
         // f, f̃, linearized and increment over m; f_{t−1} and the learner's increment over U; ω.
         lensState = float * (4 * m + (weightNorms ? 3 : 2) * u)
         smoother = mode == .off ? 0

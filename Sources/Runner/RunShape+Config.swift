@@ -18,7 +18,7 @@ extension RunShape {
                       batchSize: trees.subsampleSize(trainCount: n), steps: config.steps, evalTrain: evalTrain,
                       evalTest: evalTest, kernelStatistics: options.kernel, referenceSize: 0, every: options.every,
                       smoother: RunShape.Smoother(rawValue: options.smoother.rawValue) ?? .off, probes: options.probes)
-            self.trees = TreeShape(maxDepth: trees.maxDepth, bins: trees.bins, subsampled: trees.subsample < 1)
+            self.trees = TreeShape(maxDepth: trees.maxDepth, bins: trees.binsPerFeature(trainCount: n), subsampled: trees.subsample < 1)
             return
         }
         self.init(trainCount: n, outputs: c, inputDimension: d, hidden: config.model.hidden, bias: config.model.bias,

@@ -1,3 +1,4 @@
+import Boost
 /// Everything a run's cost depends on, as plain numbers: the cost model reads nothing else, so
 /// it does not move when the config, the lens or the nets are rewritten.
 /// `RunShape(config:trainCount:testCount:)` (RunShape+Config.swift) fills one from a config.
@@ -49,12 +50,15 @@ public struct RunShape: Sendable, Equatable {
     /// What a boosted-trees run's cost depends on besides the point counts (docs/lens.md §9).
     public struct TreeShape: Sendable, Equatable {
         public var maxDepth: Int
-        /// Most bins per feature.
+        /// Most bins per feature: `model.bins`, or for `split: exact` the most a feature can have
+        /// (min(n, 65,535): every distinct training value).
         public var bins: Int
         public var subsampled: Bool
         public init(maxDepth: Int, bins: Int, subsampled: Bool) {
             self.maxDepth = maxDepth; self.bins = bins; self.subsampled = subsampled
         }
+        /// Bytes per bin index (FeatureBins.codeWidth): one up to 256 bins, two beyond.
+        public var codeWidth: Int { bins <= FeatureBins.largestByteBinCount ? 1 : 2 }
     }
 
     public init(trainCount: Int, outputs: Int, inputDimension: Int, hidden: [Int], bias: Bool = true,

@@ -5,7 +5,7 @@ import Boost
 /// same lens; the lens options that only mean something for a network are refused when set.
 ///
 ///     model: {kind: gbt, rounds: 200, max_depth: 4, learning_rate: 0.1, lambda_leaf: 1.0,
-///             min_leaf: 1, subsample: 1.0, bins: 256}
+///             min_leaf: 1, subsample: 1.0, bins: 256, split: hist}
 extension TrainConfig {
     /// The `model:` keys of a gbt run after `kind`, with the given `steps` (nil when the config
     /// does not set it): `steps` and `rounds` are one number, each the other's default.
@@ -26,6 +26,8 @@ extension TrainConfig {
         spec.minLeaf = try m.int("min_leaf", default: defaults.minLeaf, in: 1...Int.max)
         spec.subsample = try m.double("subsample", default: defaults.subsample, min: 0, minOpen: true, max: 1)
         spec.bins = try m.int("bins", default: defaults.bins, in: BoostedTreesSpec.binRange)
+        let split = try m.choice("split", default: defaults.split.rawValue, allowed: SplitMethod.allCases.map(\.rawValue))
+        spec.split = SplitMethod(rawValue: split) ?? defaults.split
         if let problem = spec.problem { throw ConfigError(problem) }
         return spec
     }

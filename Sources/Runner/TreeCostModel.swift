@@ -5,7 +5,8 @@ import Foundation
 /// round (BoostedTreesLearner.step), and the lens's exact-kernel half (ExactKernelInstrument,
 /// KernelSmoother through leaf sums). No GEMM runs at all.
 ///
-/// Notation: n training rows, b = |S_t|, d features, B bins per feature, D the depth, m
+/// Notation: n training rows, b = |S_t|, d features, B bins per feature (min(n, 65,535) for
+/// `split: exact`), D the depth, m
 /// evaluation points, U the watched points, k label directions (n for exact, else probes).
 enum TreeCostModel {
     static func estimate(_ shape: RunShape, trees: RunShape.TreeShape, rate: GEMMRate) -> RunCostEstimate {

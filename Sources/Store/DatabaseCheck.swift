@@ -67,6 +67,10 @@ extension Database {
         return found
     }
 
+    /// The layout version this tlens reads per state kind (docs/schema.md, "State blobs"); GBTL
+    /// is v2 since two-byte bins and exact splits (BoostedTreesLearner+State).
+    static let stateVersions: [String: UInt32] = ["MLPL": 1, "GBTL": 2, "LENS": 1]
+
     /// The versioned state blob header (docs/schema.md, "State blobs"): magic, kind, a version
     /// this tlens reads.
     static func stateHeaderProblem(_ blob: [UInt8], kinds: [String]) -> String? {
@@ -76,7 +80,8 @@ extension Database {
             return "\(expected) state blob holds \(String(decoding: blob[4..<8], as: UTF8.self)) state"
         }
         let version = blob[8..<12].reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
-        guard version == 1 else { return "\(kind) state has layout version \(version), this tlens reads 1" }
+        let readable = stateVersions[kind] ?? 1
+        guard version == readable else { return "\(kind) state has layout version \(version), this tlens reads \(readable)" }
         return nil
     }
 }

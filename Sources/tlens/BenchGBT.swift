@@ -17,12 +17,16 @@ struct BenchGBT: ParsableCommand {
         2,000 rows (preset gbt-tabular) and at 10,000 rows (gbt-tabular with data.n_train=10000, \
         data.n_test=2000; its automatic smoother is probes).
 
-        scripts/xgboost-compare.py runs this on a config and XGBoost's hist method on the same \
+        The bins column is model.bins, or exact for model.split: exact. \
+        scripts/tree-compare.py compares 256 and 1,024 bins and exact splits with XGBoost's hist \
+        and exact. scripts/xgboost-compare.py runs this on a config and XGBoost's hist method on the same \
         data and hyperparameters, and prints both. Build with `swift build -c release` first.
 
         Examples:
           tlens bench gbt
           tlens bench gbt --preset gbt-tabular --set model.subsample=1 --format json
+          tlens bench gbt --preset gbt-tabular --set model.split=exact
+          tlens bench gbt --preset gbt-tabular --set model.bins=1024
         """)
 
     @Option(name: .long, help: "A shipped gbt config by name (repeatable).")
@@ -62,11 +66,14 @@ struct BenchGBT: ParsableCommand {
             encoder.outputFormatting = [.sortedKeys]
             format.emit(json: String(decoding: try encoder.encode(results), as: UTF8.self))
         case .table:
-            print("dataset          n_train  n_test   d  rounds  depth  smoother  learner ms  ms/round  lens ms  ms/round  lens/learner  test_mse")
+            print("dataset          n_train  n_test   d  rounds  depth   bins  smoother  learner ms  ms/round  lens ms  ms/round  lens/learner  test_mse")
             for r in results {
+                let bins = r.split == "exact" ? "exact" : "\(r.bins)"
                 print(r.name.padding(toLength: 15, withPad: " ", startingAt: 0)
-                      + String(format: " %8d %7d %3d %7d %6d  %-8@ %10.1f %9.3f %8.1f %9.3f %13.2f %9.4f",
-                               r.trainCount, r.testCount, r.features, r.rounds, r.maxDepth, r.smoother as NSString,
+                      + String(format: " %8d %7d %3d %7d %6d ", r.trainCount, r.testCount, r.features, r.rounds, r.maxDepth)
+                      + String(repeating: " ", count: max(0, 6 - bins.count)) + bins
+                      + String(format: "  %-8@ %10.1f %9.3f %8.1f %9.3f %13.2f %9.4f",
+                               r.smoother as NSString,
                                r.learnerMilliseconds, r.learnerRoundMilliseconds, r.lensMilliseconds, r.lensRoundMilliseconds,
                                r.lensOverLearner, r.testMSE))
             }

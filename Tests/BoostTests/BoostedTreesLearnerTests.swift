@@ -50,23 +50,29 @@ final class BoostedTreesLearnerTests: XCTestCase {
     }
 
     /// A learner restored from another's state (even one that had taken steps of its own)
-    /// exports the same bytes and continues with the same trees, bit for bit.
+    /// exports the same bytes and continues with the same trees, bit for bit — with one-byte
+    /// bins, exact splits and two-byte bins alike.
     func testStateRoundTripsAndContinuesBitIdentically() throws {
-        let (x, y, test) = regressionProblem(n: 120, m: 30, seed: 7)
-        let straight = try BoostedTreesLearner(spec: spec, trainX: x, trainY: y, seed: 1)
-        for _ in 0..<15 { _ = straight.step() }
-        let blob = straight.exportState()
-        let restored = try BoostedTreesLearner(spec: spec, trainX: x, trainY: y, seed: 1)
-        for _ in 0..<4 { _ = restored.step() }
-        try restored.importState(blob)
-        XCTAssertEqual(restored.exportState(), blob)
-        XCTAssertEqual(predictions(restored, test).map(\.bitPattern), predictions(straight, test).map(\.bitPattern))
-        for _ in 0..<15 {
-            let o = straight.step()
-            XCTAssertEqual(restored.step().batch, o.batch)
+        var exact = spec; exact.split = .exact
+        var wide = spec; wide.bins = 300
+        for (spec, n, width) in [(spec, 120, 1), (exact, 400, 2), (wide, 400, 2)] {
+            let (x, y, test) = regressionProblem(n: n, m: 30, seed: 7)
+            let straight = try BoostedTreesLearner(spec: spec, trainX: x, trainY: y, seed: 1)
+            XCTAssertEqual(straight.bins.codeWidth, width)
+            for _ in 0..<15 { _ = straight.step() }
+            let blob = straight.exportState()
+            let restored = try BoostedTreesLearner(spec: spec, trainX: x, trainY: y, seed: 1)
+            for _ in 0..<4 { _ = restored.step() }
+            try restored.importState(blob)
+            XCTAssertEqual(restored.exportState(), blob)
+            XCTAssertEqual(predictions(restored, test).map(\.bitPattern), predictions(straight, test).map(\.bitPattern))
+            for _ in 0..<15 {
+                let o = straight.step()
+                XCTAssertEqual(restored.step().batch, o.batch)
+            }
+            XCTAssertEqual(restored.exportState(), straight.exportState())
+            XCTAssertEqual(predictions(restored, test).map(\.bitPattern), predictions(straight, test).map(\.bitPattern))
         }
-        XCTAssertEqual(restored.exportState(), straight.exportState())
-        XCTAssertEqual(predictions(restored, test).map(\.bitPattern), predictions(straight, test).map(\.bitPattern))
     }
 
     /// Blobs of another kind, version, size, configuration or training set are refused with a
@@ -82,15 +88,19 @@ final class BoostedTreesLearnerTests: XCTestCase {
         func refusal(_ bytes: [UInt8]) -> String {
             do { try learner.importState(bytes); return "accepted" } catch { return "\(error)" }
         }
-        var version = blob; version[8] = 2
+        // A blob of layout v1 (before two-byte bins and exact splits) is refused in one line.
+        var version = blob; version[8] = 1
         var deeper = spec; deeper.maxDepth = 4
         let other = try BoostedTreesLearner(spec: deeper, trainX: x, trainY: y, seed: 1)
+        var exact = spec; exact.split = .exact
+        let exactLearner = try BoostedTreesLearner(spec: exact, trainX: x, trainY: y, seed: 1)
         let shifted = x.copied()
         for i in 0..<shifted.rows { shifted[i, 2] += 0.5 }
         let moved = try BoostedTreesLearner(spec: spec, trainX: shifted, trainY: y, seed: 1)
         let cases: [([UInt8], String)] = [
-            (Array(blob.dropLast(9)), "truncated"), (blob + [0], "trailing"), (version, "layout version 2"),
+            (Array(blob.dropLast(9)), "truncated"), (blob + [0], "trailing"), (version, "layout version 1, this tlens reads version 2"),
             (Array("TLSBMLPL".utf8) + [1, 0, 0, 0], "not GBTL"), (other.exportState(), "max_depth 4"),
+            (exactLearner.exportState(), "split exact"),
             (moved.exportState(), "cut points of feature 2"),
         ]
         for (bytes, expected) in cases {
@@ -115,9 +125,9 @@ final class BoostedTreesLearnerTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("one output (C = 1)"), "\($0)")
         }
         var bad = spec
-        bad.bins = 300
+        bad.bins = 70_000
         XCTAssertThrowsError(try BoostedTreesLearner(spec: bad, trainX: x, trainY: Matrix(rows: 10, cols: 1), seed: 0)) {
-            XCTAssertEqual("\($0)", "model.bins: 300 is out of range; it must be between 2 and 256 (bin indices are one byte)")
+            XCTAssertEqual("\($0)", "model.bins: 70000 is out of range; it must be between 2 and 65535 (bin indices are at most two bytes)")
         }
     }
 }

@@ -3,7 +3,8 @@ import Linalg
 import XCTest
 
 /// The histogram grower against an exact split search done the slow way: every feature sorted,
-/// every threshold between two distinct values tried, the same gain rule (lens.md §9).
+/// every threshold between two distinct values tried (or only those a set of cut points
+/// allows), the same gain rule (lens.md §9).
 final class SplitFindingTests: XCTestCase {
     /// Points with two continuous features and one of six integer levels (runs of equal values).
     func sample(_ n: Int, seed: UInt64) -> (Matrix, [Float]) {
@@ -17,9 +18,11 @@ final class SplitFindingTests: XCTestCase {
         return (x, g)
     }
 
-    /// Leaves of an exhaustively searched tree, keyed by their path from the root ("LRL").
+    /// Leaves of an exhaustively searched tree, keyed by their path from the root ("LRL"). With
+    /// `cuts`, a threshold between two sorted values is tried only where a cut point lies between
+    /// them (a ≤ c < b), found by a linear scan of the cuts, not by FeatureBins' search.
     func exactTree(_ x: Matrix, _ g: [Float], rows: [Int], path: String, depth: Int,
-                   settings s: TreeGrower.Settings) -> [String: (rows: Set<Int>, value: Double)] {
+                   settings s: TreeGrower.Settings, cuts: [[Float]]? = nil) -> [String: (rows: Set<Int>, value: Double)] {
         func leaf() -> [String: (rows: Set<Int>, value: Double)] {
             let sum = rows.reduce(0.0) { $0 + Double(g[$1]) }
             return [path: (Set(rows), Double(s.learningRate) * -sum / (Double(rows.count) + s.lambda))]
@@ -32,7 +35,9 @@ final class SplitFindingTests: XCTestCase {
             var leftSum = 0.0
             for k in 1..<sorted.count {
                 leftSum += Double(g[sorted[k - 1]])
-                if x[sorted[k - 1], f] == x[sorted[k], f] || k < s.minLeaf { continue }
+                let a = x[sorted[k - 1], f], b = x[sorted[k], f]
+                if a == b || k < s.minLeaf { continue }
+                if let cuts, !cuts[f].contains(where: { a <= $0 && $0 < b }) { continue }
                 if sorted.count - k < s.minLeaf { break }
                 let rightSum = total - leftSum, nl = Double(k), nr = n - nl
                 let gain = leftSum * leftSum / (nl + s.lambda) + rightSum * rightSum / (nr + s.lambda) - total * total / (n + s.lambda)
@@ -40,47 +45,78 @@ final class SplitFindingTests: XCTestCase {
             }
         }
         guard let best else { return leaf() }
-        return exactTree(x, g, rows: best.left, path: path + "L", depth: depth + 1, settings: s)
-            .merging(exactTree(x, g, rows: best.right, path: path + "R", depth: depth + 1, settings: s)) { a, _ in a }
+        return exactTree(x, g, rows: best.left, path: path + "L", depth: depth + 1, settings: s, cuts: cuts)
+            .merging(exactTree(x, g, rows: best.right, path: path + "R", depth: depth + 1, settings: s, cuts: cuts)) { a, _ in a }
     }
 
-    /// The path a binned row takes through `tree`.
-    func path(_ tree: RegressionTree, _ codes: UnsafePointer<UInt8>) -> String {
+    /// The path binned row `i` takes through `tree`.
+    func path(_ tree: RegressionTree, _ codes: BinnedPoints, _ i: Int) -> String {
         var node = 0, path = ""
         while tree.feature[node] >= 0 {
-            let left = codes[Int(tree.feature[node])] <= tree.splitBin[node]
+            let left = codes[i, Int(tree.feature[node])] <= Int(tree.splitBin[node])
             path += left ? "L" : "R"
             node = Int(tree.child[node]) + (left ? 0 : 1)
         }
         return path
     }
 
-    /// With a bin for every distinct value, the histogram tree and the exact search split every
-    /// node the same way: the same leaves (by path), the same rows in each, the same values.
-    /// Rows outside the subsample do not count.
+    /// The grower's trees on `bins` equal the brute-force search restricted to `cuts` (nil: every
+    /// boundary between distinct values): the same leaves (by path), the same rows in each, the
+    /// same values. Rows outside the subsample do not count.
+    func assertGrowerEqualsBruteForce(_ x: Matrix, _ g: [Float], bins: FeatureBins, cuts: [[Float]]?,
+                                      file: StaticString = #filePath, line: UInt = #line) {
+        let codes = bins.binned(x)
+        let rows = (0..<x.rows).filter { $0 % 4 != 1 }
+        for (depth, minLeaf, lambda) in [(1, 1, 1.0), (4, 3, 1.0), (5, 1, 0.0), (3, 10, 5.0)] {
+            let settings = TreeGrower.Settings(maxDepth: depth, lambda: lambda, minLeaf: minLeaf, learningRate: 0.3)
+            let tree = TreeGrower(points: codes, bins: bins).grow(gradients: g, rows: rows, settings: settings)
+            let exact = exactTree(x, g, rows: rows, path: "", depth: 0, settings: settings, cuts: cuts)
+            var found: [String: Set<Int>] = [:]
+            for i in rows { found[path(tree, codes, i), default: []].insert(i) }
+            XCTAssertEqual(Set(found.keys), Set(exact.keys), "depth \(depth), min_leaf \(minLeaf), λ \(lambda)", file: file, line: line)
+            XCTAssertGreaterThanOrEqual(found.count, depth == 1 ? 2 : 4, file: file, line: line)
+            for (leafPath, leafRows) in found {
+                guard let expected = exact[leafPath] else { continue }
+                XCTAssertEqual(leafRows, expected.rows, leafPath, file: file, line: line)
+                XCTAssertGreaterThanOrEqual(leafRows.count, minLeaf, file: file, line: line)
+                let leaf = codes.leaf(of: tree, row: leafRows.first!)
+                XCTAssertEqual(Int(tree.leafCount[leaf]), leafRows.count, file: file, line: line)
+                XCTAssertEqual(Double(tree.leafValue[leaf]), expected.value, accuracy: 1e-6 * max(1, abs(expected.value)),
+                               file: file, line: line)
+            }
+        }
+    }
+
+    /// With a bin for every distinct value, the histogram tree and the exact split search split
+    /// every node the same way.
     func testHistogramSplitsEqualAnExactSplitSearchWhenEveryValueHasItsOwnBin() {
         let (x, g) = sample(90, seed: 3)
         let bins = FeatureBins(training: x, maximumBins: 256)
         XCTAssertEqual((0..<3).map(bins.binCount), [90, 90, 6])
-        let codes = bins.binned(x)
-        let rows = (0..<90).filter { $0 % 4 != 1 }
-        for (depth, minLeaf, lambda) in [(1, 1, 1.0), (4, 3, 1.0), (5, 1, 0.0), (3, 10, 5.0)] {
-            let settings = TreeGrower.Settings(maxDepth: depth, lambda: lambda, minLeaf: minLeaf, learningRate: 0.3)
-            let tree = TreeGrower(points: codes, bins: bins).grow(gradients: g, rows: rows, settings: settings)
-            let exact = exactTree(x, g, rows: rows, path: "", depth: 0, settings: settings)
-            var found: [String: Set<Int>] = [:]
-            for i in rows { found[path(tree, codes.row(i)), default: []].insert(i) }
-            XCTAssertEqual(Set(found.keys), Set(exact.keys), "depth \(depth), min_leaf \(minLeaf), λ \(lambda)")
-            XCTAssertGreaterThanOrEqual(found.count, depth == 1 ? 2 : 4)
-            for (leafPath, leafRows) in found {
-                guard let expected = exact[leafPath] else { continue }
-                XCTAssertEqual(leafRows, expected.rows, leafPath)
-                XCTAssertGreaterThanOrEqual(leafRows.count, minLeaf)
-                let leaf = tree.leaf(binned: codes.row(leafRows.first!))
-                XCTAssertEqual(Int(tree.leafCount[leaf]), leafRows.count)
-                XCTAssertEqual(Double(tree.leafValue[leaf]), expected.value, accuracy: 1e-6 * max(1, abs(expected.value)))
-            }
-        }
+        XCTAssertEqual(bins.codeWidth, 1)
+        assertGrowerEqualsBruteForce(x, g, bins: bins, cuts: nil)
+    }
+
+    /// `split: exact` with more distinct values than a byte indexes (two-byte bins) equals the
+    /// exhaustive search over every boundary.
+    func testExactSplitsEqualTheBruteForceBestSplit() {
+        let (x, g) = sample(400, seed: 4)
+        let bins = FeatureBins(training: x, maximumBins: 256, split: .exact)
+        XCTAssertEqual((0..<3).map(bins.binCount), [400, 400, 6])
+        XCTAssertEqual(bins.codeWidth, 2)
+        assertGrowerEqualsBruteForce(x, g, bins: bins, cuts: nil)
+    }
+
+    /// Two-byte histograms with fewer bins than distinct values (quantile cut points) equal the
+    /// exhaustive search restricted to those cut points.
+    func testSixteenBitHistogramsEqualTheBruteForceSearchAtTheirCutPoints() {
+        let (x, g) = sample(700, seed: 6)
+        let bins = FeatureBins(training: x, maximumBins: 300)
+        XCTAssertEqual(bins.codeWidth, 2)
+        XCTAssertEqual((0..<3).map(bins.binCount), [300, 300, 6])
+        assertGrowerEqualsBruteForce(x, g, bins: bins, cuts: bins.edges)
+        // A coarse one-byte binning of the same points, checked the same way.
+        assertGrowerEqualsBruteForce(x, g, bins: FeatureBins(training: x, maximumBins: 40), cuts: FeatureBins(training: x, maximumBins: 40).edges)
     }
 
     /// Bins and raw thresholds agree for every point, inside or outside the training range, on
@@ -96,8 +132,8 @@ final class SplitFindingTests: XCTestCase {
         for f in 0..<3 { probe[0, f] = .nan; probe[1, f] = -1e30; probe[2, f] = 1e30 }
         for (k, edge) in bins.edges[0].enumerated() { probe[3 + k, 0] = edge }
         let codes = bins.binned(probe)
-        for i in 0..<300 { XCTAssertEqual(tree.leaf(point: probe.row(i)), tree.leaf(binned: codes.row(i)), "point \(i)") }
-        XCTAssertEqual(bins.bin(.nan, feature: 0), UInt8(bins.binCount(0) - 1))
+        for i in 0..<300 { XCTAssertEqual(tree.leaf(point: probe.row(i)), codes.leaf(of: tree, row: i), "point \(i)") }
+        XCTAssertEqual(bins.bin(.nan, feature: 0), bins.binCount(0) - 1)
     }
 
     /// Quantile cut points: at most `bins` bins, about n/bins rows each, never between equal values.
@@ -111,16 +147,49 @@ final class SplitFindingTests: XCTestCase {
         let x = Matrix(rows: values.count, cols: 1, values: values)
         let bins = FeatureBins(training: x, maximumBins: 16), codes = bins.binned(x)
         var counts = [Int](repeating: 0, count: bins.binCount(0))
-        for i in 0..<values.count { counts[Int(codes[i, 0])] += 1 }
+        for i in 0..<values.count { counts[codes[i, 0]] += 1 }
         // The 300 threes share one bin; the other bins hold about 1300/16 rows.
         XCTAssertEqual(Set((0..<values.count).filter { values[$0] == 3 }.map { codes[$0, 0] }).count, 1)
         XCTAssertLessThanOrEqual(counts.filter { $0 < 300 }.max() ?? 0, 2 * 1300 / 16)
-        // Two distinct values: one cut between them; a constant feature: none.
-        XCTAssertEqual(FeatureBins.cutPoints(sorted: [1, 1, 2], maximumBins: 256), [1.5])
+        // Two distinct values: one cut between them, just below the larger; a constant feature: none.
+        XCTAssertEqual(FeatureBins.cutPoints(sorted: [1, 1, 2], maximumBins: 256), [Float(2).nextDown])
         XCTAssertEqual(FeatureBins.cutPoints(sorted: [4, 4, 4], maximumBins: 256), [])
-        // Neighbouring floats: the cut keeps the lower one left.
+        // Exact splits cut at midpoints; neighbouring floats keep the lower one left.
         let a: Float = 1, b = a.nextUp
-        XCTAssertEqual(FeatureBins.cutPoints(sorted: [a, b], maximumBins: 256), [a])
+        XCTAssertEqual(FeatureBins.midpoints(sorted: [1, 1, 2]), [1.5])
+        XCTAssertEqual(FeatureBins.midpoints(sorted: [a, b]), [a])
+    }
+
+    /// Discrete features with fewer distinct values than bins: each distinct value is its own bin,
+    /// whatever its count, at 256 one-byte bins and 1,024 two-byte ones; with fewer bins than
+    /// values the cut points are XGBoost's (3.2.0, `hist`, max_bin 4: cuts 2, 5, 9 on this column,
+    /// the largest value alone in the last bin).
+    func testEveryDistinctValueOfADiscreteFeatureIsItsOwnBin() {
+        let counts = [1, 5, 100, 3, 3, 50, 7, 7, 7, 1]
+        let column = counts.enumerated().flatMap { [Float](repeating: Float($0.offset), count: $0.element) }
+        for bins in [256, 1024, 11, 10] {
+            let x = Matrix(rows: column.count, cols: 1, values: column)
+            let b = FeatureBins(training: x, maximumBins: bins), codes = b.binned(x)
+            XCTAssertEqual(b.binCount(0), 10, "bins \(bins)")
+            for i in 0..<column.count { XCTAssertEqual(codes[i, 0], Int(column[i]), "bins \(bins)") }
+        }
+        XCTAssertEqual(FeatureBins.cutPoints(sorted: column, maximumBins: 4).map(\.nextUp), [2, 5, 9])
+    }
+
+    /// A heavy-tailed column (Cauchy quantiles, every fifth value rounded to an integer, so runs
+    /// of ties): the cut points equal XGBoost 3.2.0's `hist` cuts at max_bin 32 (from
+    /// `xgb.DMatrix(...).get_quantile_cut()` after one round; its sketch is exact at this size),
+    /// far tails included.
+    func testHeavyTailedCutPointsEqualXGBoostHist() {
+        let n = 400
+        var column = (0..<n).map { i in Float(tan(Double.pi * (Double((i * 7919) % n) + 0.5) / Double(n) - Double.pi / 2)) }
+        for i in stride(from: 0, to: n, by: 5) { column[i] = column[i].rounded(.toNearestOrEven) }
+        let xgboost: [Float] = [
+            -9.39603424, -5, -3.11931086, -2.33598924, -1.90674031, -1.45909703, -1.12533772, -1, -0.931699634,
+            -0.708694756, -0.544651806, -0.391392469, -0.260946482, -0.130321041, -0.0117815174, 0, 0.0117815174,
+            0.130321041, 0.260946482, 0.391392469, 0.544651806, 0.708694756, 0.917134225, 1, 1.14329696, 1.48395729,
+            1.94370306, 2.33598924, 3.20570326, 4.92615843, 9.39603424]
+        XCTAssertEqual(FeatureBins.cutPoints(sorted: column.sorted(), maximumBins: 32).map(\.nextUp), xgboost)
     }
 
     /// A node splits only with min_leaf rows on each side and a gain above the minimum: a

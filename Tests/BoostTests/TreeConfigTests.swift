@@ -25,7 +25,7 @@ final class TreeConfigTests: XCTestCase {
         XCTAssertEqual(config.model.trees, BoostedTreesSpec())
         XCTAssertEqual(config.steps, 200)
         let json = config.resolved.json
-        XCTAssertTrue(json.contains(#""model": {"kind": "gbt", "rounds": 200, "max_depth": 4, "learning_rate": 0.1, "lambda_leaf": 1.0, "min_leaf": 1, "subsample": 1.0, "bins": 256}"#), json)
+        XCTAssertTrue(json.contains(#""model": {"kind": "gbt", "rounds": 200, "max_depth": 4, "learning_rate": 0.1, "lambda_leaf": 1.0, "min_leaf": 1, "subsample": 1.0, "bins": 256, "split": "hist"}"#), json)
         XCTAssertTrue(json.contains(#""steps": 200"#), json)
         for absent in ["optimizer", "sharpness", "kernel_path", "reference", "grad_ref_step", "hidden"] {
             XCTAssertFalse(json.contains("\"\(absent)\""), absent)
@@ -51,8 +51,10 @@ final class TreeConfigTests: XCTestCase {
         let cases: [(String, String)] = [
             ("model.max_depth=0", "model.max_depth: 0 is out of range; it must be between 1 and 16"),
             ("model.max_depth=17", "model.max_depth: 17 is out of range; it must be between 1 and 16"),
-            ("model.bins=1", "model.bins: 1 is out of range; it must be between 2 and 256"),
-            ("model.bins=300", "model.bins: 300 is out of range; it must be between 2 and 256"),
+            ("model.bins=1", "model.bins: 1 is out of range; it must be between 2 and 65535"),
+            ("model.bins=65536", "model.bins: 65536 is out of range; it must be between 2 and 65535"),
+            ("model.split=exakt", "model.split: 'exakt' is not one of hist, exact; did you mean 'exact'?"),
+            ("model.splits=exact", "model.splits: unknown key; did you mean 'model.split'?"),
             ("model.subsample=0", "model.subsample: 0.0 is out of range; it must be > 0.0"),
             ("model.subsample=1.5", "model.subsample: 1.5 is out of range; it must be ≤ 1.0"),
             ("model.lambda_leaf=-1", "model.lambda_leaf: -1.0 is out of range; it must be ≥ 0.0"),
@@ -115,5 +117,24 @@ final class TreeConfigTests: XCTestCase {
         let message = refusal("data: {source: tabular, n_train: 3000}\nmodel: {kind: gbt}",
                               ["lens.smoother=exact", "lens.memory_budget_mb=8"])
         XCTAssertTrue(message.hasPrefix("lens.smoother: exact mode needs about"), message)
+    }
+
+    /// The memory estimate follows the bin width: past 256 bins every bin index of the training
+    /// and watched points takes two bytes, and the histograms (two levels of 2^(D−1) nodes, d·B
+    /// bins of two doubles) grow with B; `split: exact` sizes them for one bin per training row.
+    func testTheMemoryEstimateCountsTwoByteBinsAndExactSplits() {
+        let n = 1000, d = 8, tests = 200
+        func estimate(_ bins: Int, _ split: SplitMethod = .histogram) -> MemoryEstimate {
+            var lens = LensOptions(); lens.smoother = .off
+            return MemoryEstimate(trees: BoostedTreesSpec(rounds: 10, maxDepth: 4, bins: bins, split: split), features: d,
+                                  trainCount: n, evalTrainCount: 0, testCount: tests, lens: lens)
+        }
+        // U = the evaluation points (smoother off): the test rows.
+        let histogram = { (bins: Int) in 2.0 * 8 * Double(d * bins) * 16 }
+        XCTAssertEqual(estimate(257).activations - estimate(256).activations,
+                       histogram(257) - histogram(256) + Double((n + tests) * d), accuracy: 1e-6)
+        XCTAssertEqual(estimate(1024).activations - estimate(512).activations, histogram(1024) - histogram(512), accuracy: 1e-6)
+        XCTAssertEqual(estimate(256, .exact).activations, estimate(n).activations)
+        XCTAssertEqual(estimate(256, .exact).parameterBlob, estimate(n).parameterBlob)
     }
 }

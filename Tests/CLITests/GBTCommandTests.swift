@@ -42,7 +42,8 @@ final class GBTCommandTests: TemporaryDirectoryTestCase {
         let cases: [(String, String)] = [
             ("model.max_depth=0", "model.max_depth: 0 is out of range"),
             ("model.bins=1", "model.bins: 1 is out of range"),
-            ("model.bins=300", "model.bins: 300 is out of range"),
+            ("model.bins=65536", "model.bins: 65536 is out of range"),
+            ("model.split=exakt", "model.split: 'exakt' is not one of hist, exact; did you mean 'exact'?"),
             ("model.subsample=0", "model.subsample: 0.0 is out of range"),
             ("model.subsample=1.2", "model.subsample: 1.2 is out of range"),
             ("model.lambda_leaf=-0.5", "model.lambda_leaf: -0.5 is out of range"),
@@ -82,5 +83,15 @@ final class GBTCommandTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(results[0]["rounds"] as? Int, 5)
         XCTAssertEqual(results[0]["trainCount"] as? Int, 354)
         XCTAssertNotNil(results[0]["lensOverLearner"] as? Double)
+        XCTAssertEqual(results[0]["split"] as? String, "hist")
+        // The new modes: exact splits and two-byte bins, in the table's bins column.
+        let (exactStatus, table, exactError) = try stdout(["bench", "gbt", "--preset", "gbt-diabetes", "--set", "model.rounds=5",
+                                                           "--set", "model.split=exact", "--repetitions", "1"])
+        XCTAssertEqual(exactStatus, 0, exactError)
+        XCTAssertTrue(table.contains("      4  exact  exact"), table)
+        let (wideStatus, wide, wideError) = try stdout(["bench", "gbt", "--preset", "gbt-diabetes", "--set", "model.rounds=5",
+                                                        "--set", "model.bins=1024", "--repetitions", "1"])
+        XCTAssertEqual(wideStatus, 0, wideError)
+        XCTAssertTrue(wide.contains("      4   1024  exact"), wide)
     }
 }
