@@ -1,3 +1,4 @@
+import Data
 import Foundation
 import Query
 import Runner
@@ -162,15 +163,22 @@ final class GBTvsNNStudyTests: XCTestCase {
         XCTAssertEqual(search.choices.map { "\($0.setting) \($0.learner)" }, ["diabetes mlp", "diabetes gbt"])
         for choice in search.choices {
             var recomputed: [(String, Double)] = []
-            for run in reader.runs(ofSweep: "study-gbt-vs-nn-search-smoke") where LearningRateSearch.learner(try XCTUnwrap(choice.candidates.first { $0.point.name == run.summary.name }).point.tree) == choice.learner {
+            let runs = reader.runs(ofSweep: "study-gbt-vs-nn-search-smoke")
+            for candidate in choice.candidates {
+                let run = try XCTUnwrap(runs.first { $0.summary.name == candidate.point.name })
                 let config = try TrainConfig.load(text: run.summary.configJSON, source: "run")
                 let split = try DataFactory.load(config.data, seed: config.seed)
                 XCTAssertEqual(split.test.count, 80, "the search scores the validation split")
                 let pred = try XCTUnwrap(try db.vector(run: run.id, kind: "pred", split: "test", step: 60))
                 let rows = try XCTUnwrap(try db.evalPoints(run: run.id, split: "test"))
-                let position = Dictionary(uniqueKeysWithValues: split.test.rowIDs.enumerated().map { ($1, $0) })
-                let mse = zip(pred, rows).map { p, id in Double(p - split.test.targets[position[id]!]) * Double(p - split.test.targets[position[id]!]) }.reduce(0, +) / Double(rows.count)
-                recomputed.append((run.summary.name!, mse))
+                var position: [Int: Int] = [:]
+                for (i, id) in split.test.rowIDs.enumerated() { position[id] = i }
+                var sum = 0.0
+                for (p, id) in zip(pred, rows) {
+                    let e = Double(p) - Double(split.test.targets[try XCTUnwrap(position[id])])
+                    sum += e * e
+                }
+                recomputed.append((candidate.point.name, sum / Double(rows.count)))
             }
             XCTAssertEqual(recomputed.count, 2)
             let best = try XCTUnwrap(recomputed.min { $0.1 < $1.1 })
