@@ -26,7 +26,7 @@ struct GBTvsNNReport {
         return [paperPanels(), searchSection(), byIrregularSet(), byPoint(), overTraining()]
     }
 
-    static let pLabel = "p: proportion of held-out irregular points in the test set"
+    static let pLabel = "p: share of held-out irregular points"
 
     /// The paper's Fig. 5: relative MSE (top) and kernel ratio (bottom) against p, per data set.
     func paperPanels() -> ReportSection {
@@ -42,10 +42,10 @@ struct GBTvsNNReport {
         }
         let figures = [
             SVGPlot.render(relative, options: PlotOptions(
-                title: "relative MSE (MSE^p_NN − MSE^p_GBT) / (MSE^0_NN − MSE^0_GBT)", xLabel: Self.pLabel,
+                title: "relative MSE (gap at p / gap at 0)", xLabel: Self.pLabel,
                 yLabel: "relative MSE (mean over seeds ± 95% CI)", markers: true)),
             SVGPlot.render(ratio, options: PlotOptions(
-                title: "kernel ratio: mean_t max_test ‖k_t(x)‖ / mean_t max_train ‖k_t(x)‖", xLabel: Self.pLabel,
+                title: "kernel ratio (test max / train max of ‖k_t‖)", xLabel: Self.pLabel,
                 yLabel: "kernel ratio (mean over seeds ± 95% CI)", logY: true, markers: true)),
         ]
         let tables = mixtures.settings.map { setting in
