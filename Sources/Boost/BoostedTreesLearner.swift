@@ -63,7 +63,7 @@ public final class BoostedTreesLearner: KernelLearner {
         self.trainY = trainY
         let n = trainX.rows
         if spec.split == .exact, let problem = FeatureBins.exactProblem(trainX) {
-            throw TreeError("model.split: exact needs at most \(FeatureBins.largestBinCount) distinct values per feature; \(problem) (use split: hist with model.bins)")
+            throw TreeError(problem)
         }
         bins = FeatureBins(training: trainX, maximumBins: spec.bins, split: spec.split)
         trainCodes = bins.binned(trainX)

@@ -62,14 +62,15 @@ public struct FeatureBins: Equatable, Sendable {
         self.init(edges: all, maximumBins: bins)
     }
 
-    /// Why `exact` cannot bin `x` (a feature with more distinct values than bin indices hold), or nil.
+    /// Why `exact` cannot bin `x` (a feature with more distinct values than bin indices hold), as
+    /// one line naming the config key, or nil.
     public static func exactProblem(_ x: Matrix) -> String? {
         var problem: String?
         forEachSortedFeature(x) { f, sorted in
             guard problem == nil else { return }
             let distinct = Distinct(sorted: sorted).values.count
             if distinct > largestBinCount {
-                problem = "feature \(f + 1) has \(distinct) distinct training values, more than the \(largestBinCount) bins a two-byte index holds"
+                problem = "model.split: exact needs at most \(largestBinCount) distinct values per feature (two-byte bin indices); feature \(f + 1) has \(distinct) in the training data; use model.split: hist with model.bins"
             }
         }
         return problem

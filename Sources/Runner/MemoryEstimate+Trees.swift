@@ -68,7 +68,7 @@ extension MemoryEstimate {
         let key: String, advice: String
         switch largest.name {
         case "smoother": (key, advice) = ("lens.smoother", "use lens.smoother: probes or off")
-        case "activations": (key, advice) = ("model.max_depth", "reduce model.max_depth or model.bins")
+        case "activations": (key, advice) = ("model.max_depth", "reduce model.max_depth or model.bins (or use model.split: hist)")
         case "data": (key, advice) = ("data", "reduce data.n_train / data.n_test")
         case "lens state": (key, advice) = ("lens.eval_train", "reduce lens.eval_train / lens.eval_test")
         default: (key, advice) = ("model.rounds", "reduce model.rounds or model.max_depth")

@@ -78,6 +78,8 @@ public final class PreparedRun {
 
         trainX = Matrix(rows: n, cols: split.train.dimension, values: split.train.features)
         trainY = Matrix(rows: n, cols: c, values: split.train.targets)
+        // split: exact gives every distinct value a two-byte bin index: refused before any file is written.
+        if config.model.trees?.split == .exact, let problem = FeatureBins.exactProblem(trainX) { throw ConfigError(problem) }
         // Evaluation subsets are seeded and fixed for the run; their dataset rows are stored.
         var rng = RandomSource(seed: config.seed, stream: .evaluation)
         let trainOrder = rng.permutation(n)

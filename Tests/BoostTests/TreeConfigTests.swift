@@ -137,4 +137,15 @@ final class TreeConfigTests: XCTestCase {
         XCTAssertEqual(estimate(256, .exact).activations, estimate(n).activations)
         XCTAssertEqual(estimate(256, .exact).parameterBlob, estimate(n).parameterBlob)
     }
+
+    /// `split: exact` on a feature with more distinct values than two-byte indices hold is
+    /// refused at preparation, in one line naming the key and the way out.
+    func testExactSplitsRefuseMoreDistinctValuesThanTwoByteBins() {
+        // 70,000 float32 draws: a few coincide, so well over 65,535 distinct values remain.
+        let yaml = "data: {source: tabular, n_train: 70000, n_test: 10, d: 2}\nmodel: {kind: gbt, rounds: 2}\nlens: {smoother: off}"
+        let message = refusal(yaml, ["model.split=exact"])
+        XCTAssertTrue(message.hasPrefix("model.split: exact needs at most 65535 distinct values per feature (two-byte bin indices); feature 1 has 6"), message)
+        XCTAssertTrue(message.hasSuffix(" in the training data; use model.split: hist with model.bins"), message)
+        XCTAssertFalse(message.contains("\n"))
+    }
 }
