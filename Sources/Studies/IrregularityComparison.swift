@@ -24,6 +24,10 @@ struct IrregularityRun {
     var testMaxOmega: [Double]
     var trainMaxOmega: [Double]
     var kappa: [Double]
+    /// The recorded `kwn` vectors, one per recorded state (test and train evaluation points):
+    /// the paper's kernel ratio (10.4) takes the maximum over a test set per state.
+    var testStates: [[Float]]
+    var trainStates: [[Float]]
     /// Positions in the training split of the train evaluation points.
     var trainRows: [Int]
     /// The data as the run trained on it (shared by the runs of one fingerprint).
@@ -103,8 +107,9 @@ struct IrregularityComparison {
             unpaired += group.count - 2
             bySetting[network.setting, default: []].append(Pair(network: network, trees: tree))
         }
-        // The generator with injected irregular points first, then by name; seeds in order.
-        settings = bySetting.keys.sorted { ($0 == "tabular" ? 0 : 1, $0) < ($1 == "tabular" ? 0 : 1, $1) }.map { name in
+        // Settings in the order the sweep ran them; seeds in order.
+        let first = Dictionary(read.map { ($0.setting, $0.run.id) }, uniquingKeysWith: min)
+        settings = bySetting.keys.sorted { (first[$0]!, $0) < (first[$1]!, $1) }.map { name in
             Setting(name: name, pairs: bySetting[name]!.sorted { $0.network.seed < $1.network.seed })
         }
         self.unpaired = unpaired
@@ -142,18 +147,22 @@ struct IrregularityComparison {
         let squaredError = testRows.indices.map { i -> Double in
             let e = Double(pred[i]) - Double(targets[testRows[i] * c]); return e * e
         }
-        let testMax = KernelWeightNorm.maximumOverStates(try vectors("kwn", "test", at: try steps("kwn", "test")))
-        let trainMax = KernelWeightNorm.maximumOverStates(try vectors("kwn", "train", at: try steps("kwn", "train")))
+        let testStates = try vectors("kwn", "test", at: try steps("kwn", "test"))
+        let trainStates = try vectors("kwn", "train", at: try steps("kwn", "train"))
+        let testMax = KernelWeightNorm.maximumOverStates(testStates)
+        let trainMax = KernelWeightNorm.maximumOverStates(trainStates)
         guard testMax.count == testRows.count, trainMax.count == trainRows.count else {
             throw StudyError("run \(run.id) recorded no kernel weight norms (kwn) for every evaluation point; the study needs lens.kernel: true")
         }
         let injected = Set(split.irregularTestRowIDs)
         return IrregularityRun(
-            run: run, learner: run.params["model.kind"] ?? "mlp", setting: run.params["data.source"] ?? "?",
+            run: run, learner: run.params["model.kind"] ?? "mlp",
+            setting: LearningRateSearch.settingName(source: run.params["data.source"] ?? "?", path: run.params["data.path"]),
             seed: run.summary.seed, irregularity: testRows.map { testIrregularity[$0] },
             injected: testRows.map { injected.contains(split.test.rowIDs[$0]) }, squaredError: squaredError,
             testMaxOmega: testMax, trainMaxOmega: trainMax,
             kappa: KernelWeightNorm.normalizedMaximum(points: testMax, train: trainMax),
+            testStates: testStates, trainStates: trainStates,
             trainRows: trainRows, split: split)
     }
 

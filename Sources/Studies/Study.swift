@@ -29,6 +29,12 @@ public protocol Study {
     var question: String { get }
     /// Sweep presets (`examples/study-*.yaml`), in the order they run.
     func sweepPresets(_ size: StudySize) -> [String]
+    /// Sweeps decided by the runs of the shipped ones, run after them, as sweep specs (YAML or
+    /// JSON text): gbt-vs-nn's main runs at the learning rates its search selected. Each text
+    /// must name the sweep `derivedSweepNames(size)` lists, in that order.
+    func derivedSweeps(_ reader: MetricReader, size: StudySize) throws -> [String]
+    /// The names of the derived sweeps, known before they are decided.
+    func derivedSweepNames(_ size: StudySize) -> [String]
     /// Work that needs the trained state after the sweeps (LMC's children and averages).
     func afterSweeps(databasePath: String, size: StudySize, progress: (String) -> Void) throws
     /// What the runs show, each finding with its rule and whether it held.
@@ -39,6 +45,8 @@ public protocol Study {
 
 extension Study {
     public func afterSweeps(databasePath: String, size: StudySize, progress: (String) -> Void) throws {}
+    public func derivedSweeps(_ reader: MetricReader, size: StudySize) throws -> [String] { [] }
+    public func derivedSweepNames(_ size: StudySize) -> [String] { [] }
 
     /// The sweep names this study's presets create (the `name:` of each spec).
     public func sweepNames(_ size: StudySize) throws -> [String] {

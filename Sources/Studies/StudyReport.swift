@@ -21,7 +21,7 @@ extension Study {
                                       tables: [table], id: "findings")]
         sections += try self.sections(reader, size: size)
         var runs = ResultTable(columns: [])
-        for sweep in try sweepNames(size) where reader.catalog.runs.contains(where: { $0.sweep == sweep }) {
+        for sweep in try sweepNames(size) + derivedSweepNames(size) where reader.catalog.runs.contains(where: { $0.sweep == sweep }) {
             let listed = try Listings.runs(reader, selection: RunSelection(sweep: sweep))
             if runs.columns.isEmpty { runs = listed } else if runs.columns == listed.columns { runs.rows += listed.rows }
             else { sections.append(ReportSection(heading: "Runs of \(sweep)", tables: [ReportRequest.reportTable(listed)])) }

@@ -60,13 +60,20 @@ struct StudyCommand: ParsableCommand {
 
     /// Runs a study's sweeps and after-work on the database, then reads its findings.
     static func perform(_ study: Study, size: StudySize, databasePath: String, jobs: Int, quiet: Bool) throws -> StudyOutcome {
-        for preset in study.sweepPresets(size) {
-            guard let text = Presets.sweepText(named: preset) else { throw CLIError("study \(study.name): preset \(preset) is not shipped") }
-            let sweep = try SweepSpec.load(text: text, source: "preset \(preset)")
+        func run(_ sweep: SweepSpec) throws {
             if !quiet { FileHandle.standardError.write(Data("tlens: study \(study.name): sweep \(sweep.name) (\(sweep.points.count) runs)\n".utf8)) }
             let (status, interrupted) = try SweepExecution.run(sweep, databasePath: databasePath, jobs: jobs, extend: false, quiet: quiet)
             if interrupted { throw ExitCode(130) }
             if status.done < status.total { throw CLIError("study \(study.name): sweep \(sweep.name) left \(status.total - status.done) runs unfinished") }
+        }
+        for preset in study.sweepPresets(size) {
+            guard let text = Presets.sweepText(named: preset) else { throw CLIError("study \(study.name): preset \(preset) is not shipped") }
+            try run(try SweepSpec.load(text: text, source: "preset \(preset)"))
+        }
+        // Sweeps the finished ones decide (gbt-vs-nn's main runs at the selected learning rates).
+        let derived = try study.derivedSweeps(MetricReader(RunCatalog(Archive(path: databasePath))), size: size)
+        for (text, name) in zip(derived, study.derivedSweepNames(size)) {
+            try run(try SweepSpec.load(text: text, source: "study \(study.name): sweep \(name)"))
         }
         // Between and after the sweeps no worker runs, so Ctrl-C ends the command at once: the
         // averaging writes in one transaction and the report is staged, so nothing is half done.

@@ -1,3 +1,4 @@
+import Data
 import Foundation
 import Query
 import Runner
@@ -82,24 +83,70 @@ final class IrregularityTests: XCTestCase {
     }
 }
 
-/// The study's smoke sweep (four runs: an MLP and boosted trees on tabular and on diabetes),
-/// trained in-process once, then read back as the study reads it.
+/// The paper's measures (IrregularMixtures) on made-up vectors, by hand.
+final class IrregularMixturesTests: XCTestCase {
+    func testMixturesHoldTheProportionOfIrregularPointsDrawnWithoutReplacement() {
+        let regular = Array(0..<30), irregular = Array(100..<112)
+        let m = IrregularMixtures.size(regular: regular.count, irregular: irregular.count)
+        XCTAssertEqual(m, 12)
+        XCTAssertEqual(IrregularMixtures.size(regular: 9_000, irregular: 5_394), 4_000)
+        let sets = IrregularMixtures.draw(regular: regular, irregular: irregular, size: m, seed: 7)
+        XCTAssertEqual(sets.count, IrregularMixtures.proportions.count)
+        for (p, set) in zip(IrregularMixtures.proportions, sets) {
+            XCTAssertEqual(set.count, m)
+            XCTAssertEqual(Set(set).count, m, "no point twice")
+            XCTAssertEqual(set.filter { $0 >= 100 }.count, Int((p * Double(m)).rounded()), "p = \(p)")
+        }
+        XCTAssertEqual(sets.last!.sorted(), irregular, "p = 1 takes the whole irregular pool when it sets m")
+        XCTAssertEqual(IrregularMixtures.draw(regular: regular, irregular: irregular, size: m, seed: 7), sets, "seeded")
+        XCTAssertNotEqual(IrregularMixtures.draw(regular: regular, irregular: irregular, size: m, seed: 8)[2], sets[2])
+    }
+
+    /// (10.3) on made-up MSEs: gaps 0.2, 0.3, 0.6 over the gap 0.2 at p = 0.
+    func testRelativeMSEDividesEachGapByTheGapAtZero() {
+        let relative = IrregularMixtures.relativeMSE(network: [1.2, 1.5, 2.0], trees: [1.0, 1.2, 1.4])
+        for (a, b) in zip(relative, [1.0, 1.5, 3.0]) { XCTAssertEqual(a, b, accuracy: 1e-12) }
+        XCTAssertEqual(IrregularMixtures.meanSquaredError([1, 4, 9, 16], [1, 3]), 10)
+    }
+
+    /// (10.4) by hand: states [[1, 5, 2, 0.5], [3, 1, 4, 2]] on points {0, 3}: maxima 1 and 3,
+    /// mean 2; training states [[2, 1], [1, 0.5]]: maxima 2 and 1, mean 1.5.
+    func testKernelRatioIsTheMeanOverStepsOfTheMaximumOverTheSetOverTheSameOnTrainingPoints() {
+        let test: [[Float]] = [[1, 5, 2, 0.5], [3, 1, 4, 2]], train: [[Float]] = [[2, 1], [1, 0.5]]
+        XCTAssertEqual(IrregularMixtures.kernelRatio(test: test, train: train, points: [0, 3]), 2 / 1.5, accuracy: 1e-12)
+        XCTAssertEqual(IrregularMixtures.kernelRatio(test: test, train: train, points: [1, 2]), 4.5 / 1.5, accuracy: 1e-12)
+        XCTAssertTrue(IrregularMixtures.kernelRatio(test: test, train: [], points: [0]).isNaN)
+    }
+}
+
+/// The study's smoke sweeps (the search, then the main runs it selects: a network and boosted
+/// trees on diabetes with the PC1 holdout, two seeds), trained in-process once, read back as
+/// the study reads them.
 final class GBTvsNNStudyTests: XCTestCase {
     nonisolated(unsafe) static var database: String?
+
+    static func train(_ spec: SweepSpec, _ recorder: Recorder) throws {
+        for point in spec.points {
+            let prepared = try PreparedRun(try TrainConfig.load(text: point.tree.json, source: point.name))
+            let outcome = try Trainer(prepared).run(recorder: recorder, codeVersion: "test", progress: nil, sweep: spec.name)
+            XCTAssertEqual(outcome.status, .completed, point.name)
+        }
+    }
 
     func smokeDatabase() throws -> String {
         if let path = Self.database { return path }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tlens-gvn-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let path = folder.appendingPathComponent("smoke.sqlite").path
-        let preset = GBTvsNNStudy().sweepPresets(.smoke)[0]
-        let spec = try SweepSpec.load(text: try XCTUnwrap(Presets.sweepText(named: preset)), source: preset)
-        let recorder = try Recorder(path: path)
-        for point in spec.points {
-            let prepared = try PreparedRun(try TrainConfig.load(text: point.tree.json, source: point.name))
-            let outcome = try Trainer(prepared).run(recorder: recorder, codeVersion: "test", progress: nil, sweep: spec.name)
-            XCTAssertEqual(outcome.status, .completed, point.name)
-        }
+        let study = GBTvsNNStudy()
+        let preset = study.sweepPresets(.smoke)[0]
+        var recorder = try Recorder(path: path)
+        try Self.train(try SweepSpec.load(text: try XCTUnwrap(Presets.sweepText(named: preset)), source: preset), recorder)
+        try recorder.close()
+        let derived = try study.derivedSweeps(try MetricReader(RunCatalog(Archive(path: path))), size: .smoke)
+        XCTAssertEqual(derived.count, 1)
+        recorder = try Recorder(path: path)
+        try Self.train(try SweepSpec.load(text: derived[0], source: "derived"), recorder)
         try recorder.close()
         Self.database = path
         return path
@@ -107,12 +154,83 @@ final class GBTvsNNStudyTests: XCTestCase {
 
     func reader() throws -> MetricReader { try MetricReader(RunCatalog(Archive(path: try smokeDatabase()))) }
 
-    /// A zip over whole sections (`model: {…}`, `optimizer: null`) names its points by
-    /// `name_suffix` alone, not by the sections' JSON.
-    func testSectionAxesAreNamedByTheirSuffix() throws {
-        let preset = GBTvsNNStudy().sweepPresets(.smoke)[0]
-        let spec = try SweepSpec.load(text: try XCTUnwrap(Presets.sweepText(named: preset)), source: preset)
-        XCTAssertEqual(spec.points.map(\.name), ["tabular-mlp", "tabular-gbt", "diabetes-mlp", "diabetes-gbt"].map { "\(spec.name) \($0) seed=0" })
+    /// The selected candidate has the least validation MSE, recomputed from its final
+    /// predictions and the rebuilt validation split; the main runs carry its settings.
+    func testTheSearchSelectsTheLeastValidationMSEAndTheMainRunsUseIt() throws {
+        let reader = try reader()
+        let db = reader.catalog.archive.database
+        let search = try GBTvsNNStudy().search(.smoke, reader)
+        XCTAssertEqual(search.choices.map { "\($0.setting) \($0.learner)" }, ["diabetes mlp", "diabetes gbt"])
+        for choice in search.choices {
+            var recomputed: [(String, Double)] = []
+            let runs = reader.runs(ofSweep: "study-gbt-vs-nn-search-smoke")
+            for candidate in choice.candidates {
+                let run = try XCTUnwrap(runs.first { $0.summary.name == candidate.point.name })
+                let config = try TrainConfig.load(text: run.summary.configJSON, source: "run")
+                let split = try DataFactory.load(config.data, seed: config.seed)
+                XCTAssertEqual(split.test.count, 80, "the search scores the validation split")
+                let pred = try XCTUnwrap(try db.vector(run: run.id, kind: "pred", split: "test", step: 60))
+                let rows = try XCTUnwrap(try db.evalPoints(run: run.id, split: "test"))
+                var position: [Int: Int] = [:]
+                for (i, id) in split.test.rowIDs.enumerated() { position[id] = i }
+                var sum = 0.0
+                for (p, id) in zip(pred, rows) {
+                    let e = Double(p) - Double(split.test.targets[try XCTUnwrap(position[id])])
+                    sum += e * e
+                }
+                recomputed.append((candidate.point.name, sum / Double(rows.count)))
+            }
+            XCTAssertEqual(recomputed.count, 2)
+            let best = try XCTUnwrap(recomputed.min { $0.1 < $1.1 })
+            XCTAssertEqual(choice.selected?.point.name, best.0)
+            XCTAssertEqual(try XCTUnwrap(choice.selected?.validationMSE), best.1, accuracy: 1e-4 * best.1)
+        }
+        let main = reader.runs(ofSweep: "study-gbt-vs-nn-selected-smoke")
+        XCTAssertEqual(main.count, 4)
+        let network = try XCTUnwrap(search.choice(setting: "diabetes", learner: "mlp")?.selected)
+        let trees = try XCTUnwrap(search.choice(setting: "diabetes", learner: "gbt")?.selected)
+        func number(_ tree: ConfigValue, _ section: String, _ key: String) -> Double? {
+            switch LearningRateSearch.section(tree, section).flatMap({ LearningRateSearch.section($0, key) }) {
+            case .double(let d)?: return d
+            case .int(let i)?: return Double(i)
+            default: return nil
+            }
+        }
+        for run in main {
+            XCTAssertEqual(run.params["data.validation"], "0")
+            if run.params["model.kind"] == "gbt" {
+                XCTAssertEqual(run.number("model.learning_rate"), number(trees.point.tree, "model", "learning_rate"))
+            } else {
+                XCTAssertEqual(run.number("optimizer.lr"), number(network.point.tree, "optimizer", "lr"))
+            }
+        }
+    }
+
+    /// The paper's measures on the main runs: the held-out rows are the irregular pool, every
+    /// set has m points, and the MSE at p = 1 is the run's own MSE over the held-out rows.
+    func testMixturesAreDrawnFromTheHeldOutRowsAndEveryPaperFindingIsEvaluated() throws {
+        let reader = try reader()
+        let comparison = try GBTvsNNStudy().comparison(.smoke, reader)
+        XCTAssertEqual(comparison.settings.map(\.name), ["diabetes"])
+        let mixtures = MixtureComparison(comparison)
+        let setting = try XCTUnwrap(mixtures.settings.first)
+        XCTAssertEqual(setting.irregularPool, 44)
+        XCTAssertEqual(setting.regularPool, 80)
+        XCTAssertEqual(setting.size, 44)
+        XCTAssertEqual(setting.pairs.count, 2)
+        let pair = try XCTUnwrap(comparison.settings.first?.pairs.first)
+        let irregular = pair.network.injected.indices.filter { pair.network.injected[$0] }
+        XCTAssertEqual(setting.pairs[0].networkMSE.last!, pair.network.meanSquaredError(irregular), accuracy: 1e-12)
+        XCTAssertEqual(setting.pairs[0].treesMSE.last!, pair.trees.meanSquaredError(irregular), accuracy: 1e-12)
+        // Trees: ω = 1/√c ≤ 1 at every point (λ_leaf = 0), so the kernel ratio is at most 1 / the smallest training maximum.
+        for figures in setting.pairs { XCTAssertTrue(figures.treesRatio.allSatisfy { $0 > 0 && $0.isFinite }) }
+
+        let findings = try GBTvsNNStudy().findings(reader, size: .smoke)
+        XCTAssertEqual(findings.filter { $0.origin == .paper(figure: "Fig. 5") }.count, 4)
+        XCTAssertEqual(findings.count, 4 + 3)
+        XCTAssertTrue(findings.allSatisfy { $0.held != nil }, "\(findings.map(\.figures))")
+        let bound = try XCTUnwrap(findings.last)
+        XCTAssertEqual(bound.held, true, bound.figures)
     }
 
     /// lens.md (9.7): every ω a tree run recorded, read straight from the vectors table.
@@ -133,49 +251,17 @@ final class GBTvsNNStudyTests: XCTestCase {
         XCTAssertGreaterThan(largest, 0)
     }
 
-    /// The study's core on its smallest setting: the top sets find the injected points, the
-    /// all-points MSE is the run's own recorded test_mse, and the network's κ rises with
-    /// irregularity past the trees' while the trees' ω stays ≤ 1.
-    func testNetworkKappaRisesWithIrregularityWhileTheTreesKernelWeightNormStaysAtOrBelowOne() throws {
-        let reader = try reader()
-        let comparison = try GBTvsNNStudy().comparison(.smoke, reader)
-        XCTAssertEqual(comparison.settings.map(\.name), ["tabular", "diabetes"])
-        XCTAssertEqual(comparison.unpaired, 0)
-        for setting in comparison.settings {
-            let pair = try XCTUnwrap(setting.pairs.first)
-            for run in [pair.network, pair.trees] {
-                let all = run.meanSquaredError(run.mostIrregular(100))
-                let recorded = try XCTUnwrap(reader.number("final.test_mse", run.run))
-                XCTAssertEqual(all, recorded, accuracy: 1e-5 * recorded, "\(setting.name) \(run.learner)")
-            }
-        }
-        let tabular = comparison.settings[0]
-        let top = comparison.row(tabular, percent: 10), all = comparison.row(tabular, percent: 100)
-        XCTAssertEqual(all.injectedShare ?? 0, 0.1, accuracy: 1e-9)
-        XCTAssertGreaterThanOrEqual(top.injectedShare ?? 0, 0.5, "the most irregular tenth is mostly the injected points")
-        // Measured: κ̄_network 1.38 → 3.94, κ̄_trees 1.01 → 1.31.
-        XCTAssertGreaterThan(top.networkKappa.mean, 2 * all.networkKappa.mean)
-        XCTAssertGreaterThan(top.networkKappa.mean, 2 * top.treesKappa.mean)
-
-        let findings = GBTvsNNStudy.findings(comparison)
-        XCTAssertEqual(findings.count, 5)
-        let kappa = try XCTUnwrap(findings.first { $0.claim.hasPrefix("tabular: the network's κ") })
-        XCTAssertEqual(kappa.held, true, kappa.figures)
-        let bound = try XCTUnwrap(findings.last)
-        XCTAssertEqual(bound.held, true, bound.figures)
-        XCTAssertTrue(bound.figures.contains("trees 0.5"), bound.figures)   // √c/(c + 1) at c = 1
-        XCTAssertTrue(findings.allSatisfy { $0.held != nil }, "\(findings.map(\.figures))")
-    }
-
-    /// The report's sections render with their plots and tables.
-    func testReportHasTheQGridTablesAndPlots() throws {
+    /// The report: the paper's two panels and table first, the search, then tlens's views.
+    func testReportHasThePaperPanelsTheSearchAndTheExtensionViews() throws {
         let outcome = try GBTvsNNStudy().outcome(try reader(), size: .smoke)
         let ids = outcome.page.sections.compactMap(\.id)
-        XCTAssertEqual(Array(ids.prefix(4)), ["findings", "irregular", "omega", "training"])
-        let irregular = try XCTUnwrap(outcome.page.sections.first { $0.id == "irregular" })
-        XCTAssertEqual(irregular.tables.map { $0.rows.count }, [5, 5])
-        XCTAssertEqual(irregular.figures.count, 4)
-        XCTAssertEqual(outcome.page.sections.first { $0.id == "omega" }?.figures.count, 4)
-        XCTAssertEqual(outcome.page.sections.first { $0.id == "training" }?.figures.count, 2)
+        XCTAssertEqual(Array(ids.prefix(6)), ["findings", "paper", "search", "irregular", "omega", "training"])
+        let paper = try XCTUnwrap(outcome.page.sections.first { $0.id == "paper" })
+        XCTAssertEqual(paper.figures.count, 2)
+        XCTAssertEqual(paper.tables.map { $0.rows.count }, [IrregularMixtures.proportions.count])
+        let search = try XCTUnwrap(outcome.page.sections.first { $0.id == "search" })
+        XCTAssertEqual(search.tables[0].rows.count, 4)
+        XCTAssertEqual(search.tables[0].rows.filter { $0.last == "selected" }.count, 2)
+        XCTAssertEqual(outcome.page.sections.first { $0.id == "irregular" }?.tables.map { $0.rows.count }, [5])
     }
 }
