@@ -77,11 +77,16 @@ public struct LMCStudy: Study {
         let sweep = try sweepNames(size)[1]
         let db = reader.catalog.archive.database
         let pairs = try WeightAveraging.pairs(in: db, sweep: sweep).pairs
-        let layerKeys = reader.catalog.keyIDs.keys.filter { $0.hasPrefix("grad_change/") }
-            .sorted { (Int($0.dropFirst("grad_change/".count)) ?? 0) < (Int($1.dropFirst("grad_change/".count)) ?? 0) }
-        let mscKeys = reader.catalog.keyIDs.keys.filter { $0.hasPrefix("grad_msc/") }
-            .sorted { (Int($0.dropFirst("grad_msc/".count)) ?? 0) < (Int($1.dropFirst("grad_msc/".count)) ?? 0) }
         func last(_ run: Int64, _ key: String) throws -> Double? { try db.scalars(run: run, key: key).last?.value }
+        // The layers of this study's networks: the per-layer keys its children recorded, not every
+        // such key in the file (the demo's one database also holds other studies' deeper networks).
+        func recordedLayerKeys(_ prefix: String) throws -> [String] {
+            guard let child = pairs.first?.childA else { return [] }
+            return try reader.catalog.keyIDs.keys.filter { $0.hasPrefix(prefix) }
+                .filter { try last(child, $0) != nil }
+                .sorted { (Int($0.dropFirst(prefix.count)) ?? 0) < (Int($1.dropFirst(prefix.count)) ?? 0) }
+        }
+        let layerKeys = try recordedLayerKeys("grad_change/"), mscKeys = try recordedLayerKeys("grad_msc/")
         func first(_ run: Int64, _ key: String, from step: Int) throws -> Double? {
             try db.scalars(run: run, key: key).first { $0.step >= step }?.value
         }
