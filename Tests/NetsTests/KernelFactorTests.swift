@@ -17,6 +17,17 @@ final class KernelFactorTests: XCTestCase {
         }
     }
 
+    /// Kumar et al.'s network: the fixed readout adds no factor, and the hidden layers' factors
+    /// still give J Jᵀ (their deltas carry the readout's 1/N).
+    func testKernelFromFactorsOfFixedReadoutEqualsExplicitJacobianGram() {
+        for hidden in [[6], [5, 4]] {
+            for bias in [false, true] {
+                checkKernel(MLPSpec(inputDimension: 4, hidden: hidden, outputDimension: 1, activation: .epsQuadratic(0.2),
+                                    bias: bias, initialization: .normal(std: 1), readout: .fixedMean), seed: UInt64(hidden.count))
+            }
+        }
+    }
+
     func checkKernel(_ spec: MLPSpec, seed: UInt64) {
         let net = MLP(spec)
         let θ = FloatBuffer(net.initialParameters(seed: seed))
@@ -30,7 +41,7 @@ final class KernelFactorTests: XCTestCase {
         XCTAssertEqual(J.rows, m * C)
         XCTAssertEqual(J.cols, net.parameterCount)
         let factors = net.kernelFactors(x, parameters: θ.base)
-        XCTAssertEqual(factors.count, spec.hidden.count + 1)
+        XCTAssertEqual(factors.count, spec.readout == .fixedMean ? spec.hidden.count : spec.hidden.count + 1)
 
         var maxAbs = 0.0, maxErr = 0.0
         for i in 0..<m {
