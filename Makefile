@@ -1,7 +1,7 @@
 # Two commands do all setup on a fresh machine (Debian, Swift 6.3 at /opt/swift):
 #   make demo   the main job (installs system packages if missing, builds release, runs it)
 #   make test   the test suite (installs, builds, runs swift test)
-APT_PACKAGES := libsqlite3-dev libdnnl-dev pkg-config zlib1g-dev sqlite3 python3 chromium
+APT_PACKAGES := libsqlite3-dev libdnnl-dev pkg-config zlib1g-dev sqlite3 python3 chromium dataset-fashion-mnist
 SWIFT ?= swift
 DB ?= tlens.sqlite
 

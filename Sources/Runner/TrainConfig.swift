@@ -106,8 +106,8 @@ public struct TrainConfig {
         return try validate(tree)
     }
 
-    /// Data options that name files (csv, mnist, cifar10 sources).
-    static let dataPathKeys: Set<String> = ["path", "train_path", "test_path", "images", "labels",
+    /// Data options that name files or folders (csv, mnist, fashion-mnist, cifar10 sources).
+    static let dataPathKeys: Set<String> = ["path", "train_path", "test_path", "images", "labels", "directory",
                                             "test_images", "test_labels", "train_files", "test_files"]
 
     /// `value`, found at key path `at` of the config, with every relative data path made

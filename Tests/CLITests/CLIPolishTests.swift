@@ -97,7 +97,7 @@ final class CLIPolishTests: TemporaryDirectoryTestCase {
         let mnist = try write("data: {source: mnist, images: x.idx}\n", "mnist.yaml")
         for (arguments, expected) in cases + [
             (["train", "--config", csvConfig, "--dry-run"], "Error: \(csv):3: non-numeric cell \"x\" in column 2 (\"b\")"),
-            (["train", "--config", mnist, "--dry-run"], "Error: data.labels: missing; source mnist needs it (training labels, IDX 0x00000801)"),
+            (["train", "--config", mnist, "--dry-run"], "Error: data.labels: missing; `images` needs it (training labels, IDX 0x00000801)"),
         ] {
             let line = try refusal(arguments)
             XCTAssertTrue(line.hasPrefix(expected), "\(arguments): \(line)")

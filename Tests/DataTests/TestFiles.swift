@@ -33,3 +33,10 @@ func idx(dims: [Int], payload: [UInt8], magic: [UInt8]? = nil) -> [UInt8] {
 func loadError(_ body: () throws -> Any) -> String {
     do { _ = try body(); return "no error" } catch { return "\(error)" }
 }
+
+/// How many examples of each class 0..<classCount `d` holds.
+func classCounts(_ d: Dataset) -> [Int] {
+    var counts = [Int](repeating: 0, count: d.classCount ?? 0)
+    for l in d.labels ?? [] { counts[l] += 1 }
+    return counts
+}

@@ -179,15 +179,15 @@ final class TransformTests: XCTestCase {
 
     func testSpecsAreValidatedWithTheNearestValidName() {
         XCTAssertEqual(loadError { try DataFactory.resolve(DataSpec(source: "digit")) },
-                       "data: source: unknown source `digit`; did you mean `digits`? (sources: digits, diabetes, teacher-quadratic, modular, tabular, gaussian-mixture, csv, mnist, cifar10)")
+                       "data: source: unknown source `digit`; did you mean `digits`? (sources: digits, diabetes, teacher-quadratic, modular, tabular, gaussian-mixture, csv, diamonds, mnist, fashion-mnist, mnist1d, cifar10)")
         XCTAssertEqual(loadError { try DataFactory.resolve(DataSpec(source: "digits", options: ["n_trian": 5])) },
                        "digits: n_trian: unknown option for source digits; did you mean `n_train`?")
         XCTAssertEqual(loadError { try DataFactory.resolve(DataSpec(source: "digits", options: ["label_noise": 1.5])) },
                        "digits: label_noise: must be in 0…1, got 1.5")
         XCTAssertEqual(loadError { try DataFactory.resolve(DataSpec(source: "modular", options: ["op": "^"])) },
                        "modular: op: must be one of +, -, *, /, got ^")
-        XCTAssertEqual(loadError { try DataFactory.resolve(DataSpec(source: "mnist", options: ["images": "x"])) },
-                       "mnist: labels: missing; source mnist needs it (training labels, IDX 0x00000801)")
+        XCTAssertEqual(loadError { try DataFactory.load(DataSpec(source: "mnist", options: ["images": "x"]), seed: 0) },
+                       "mnist: labels: missing; `images` needs it (training labels, IDX 0x00000801)")
         XCTAssertEqual(loadError { try DataFactory.resolve(DataSpec(source: "digits", options: ["n_train": 2.5])) },
                        "digits: n_train: must be an integer, got 2.5")
     }
