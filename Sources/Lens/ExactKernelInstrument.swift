@@ -93,7 +93,7 @@ final class ExactKernelInstrument: LensInstrument {
 
     let scratch = Workspace()
 
-    func recordStep(_ o: StepObservation) -> Double? { nil }
+    func recordStep(_ o: StepObservation) -> StabilityReading? { nil }
 
     /// Trees have no layer Jacobians: no grad_change, nothing to drop.
     func discardGradientChangeReference() {}

@@ -205,14 +205,17 @@ final class JacobianInstrument: LensInstrument {
         recordGradientChange(step: s, parameters: stateParameters, operand: operand)
     }
 
-    func recordStep(_ o: StepObservation) -> Double? {
+    func recordStep(_ o: StepObservation) -> StabilityReading? {
         recordGradientSummaries(step: o.step, parameters: learner.previousParameters, update: learner.lastUpdate,
                                 gradient: learner.lastGradient)
         guard options.sharpness else { return nil }
         let sharpness = batchSharpness(o), stability = o.learningRate * sharpness
+        // The optimizer knows where its own frozen rule stops contracting (lens.md (8.17)–(8.22)).
+        let bound = optimizer.stabilityBound(step: o.step)
         sink.scalar(keys.gnSharpness, step: o.step, value: sharpness)
         sink.scalar(keys.stability, step: o.step, value: stability)
-        return stability
+        if bound.value.isFinite { sink.scalar(keys.stabilityBound, step: o.step, value: bound.value) }
+        return StabilityReading(number: stability, bound: bound)
     }
 
     // MARK: - State (lens.md §11)

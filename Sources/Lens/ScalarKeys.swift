@@ -21,7 +21,7 @@ struct LensKeys {
     let telTestMSE, telTestAcc, linTestMSE, linTestAcc: Int
     let approxErrTel, approxErrTelTrain, approxErrLin, approxErrLinTrain: Int
     let smootherErr, pTrain, pTest, pSE, pTestSE: Int
-    let gnSharpness, stability, smootherStable: Int
+    let gnSharpness, stability, stabilityBound, smootherStable: Int
     let ktraceTrain, ktraceTest, kalign, kdrift0, kvel: Int
     let kwnMeanTrain, kwnMeanTest, kwnMaxTrain, kwnMaxTest: Int
     let gradNorm, gradNormBias, updateNorm, weightNorm, updateRatio, gradChange, precondMedian: [Int]
@@ -38,6 +38,7 @@ struct LensKeys {
         pTrain = k.register("p_train"); pTest = k.register("p_test")
         pSE = k.register("p_se"); pTestSE = k.register("p_test_se")
         gnSharpness = k.register("gn_sharpness"); stability = k.register("stability")
+        stabilityBound = k.register("stability_bound")
         smootherStable = k.register("smoother_stable")
         ktraceTrain = k.register("ktrace_train"); ktraceTest = k.register("ktrace_test")
         kalign = k.register("kalign"); kdrift0 = k.register("kdrift0"); kvel = k.register("kvel")

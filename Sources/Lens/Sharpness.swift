@@ -6,8 +6,9 @@ import Nets
 /// (lens.md (8.15)–(8.16)): `gn_sharpness = λ_max(K_BB H_B) / b` — `K_BB` the (preconditioned, for Adam)
 /// tangent kernel of the batch at θ_{t-1}, `H_B` the loss's output Hessian (I for squared loss,
 /// `diag(p) − ppᵀ` per point for cross-entropy) — and `stability = γ_t · gn_sharpness`. The
-/// smoother's recursion multiplies Ŝ_B by `I − (γ/b) K_BB H_B` each step, so it stays stable
-/// only while `stability < 2`.
+/// smoother's recursion multiplies Ŝ_B by `I − (γ/b) K_BB H_B` each step, so under plain SGD it
+/// stays stable only while `stability < 2`; other optimizers report their own bound
+/// (lens.md (8.17)–(8.22), `Optimizer.stabilityBound`).
 ///
 /// By power iteration, never a dense eigendecomposition: on `K_BB` taken from this step's kernel
 /// block when the smoother formed one, else on `K_BB` by layer Gram matrices of the batch (one

@@ -83,14 +83,17 @@ public final class TelescopingLens {
         if isRecorded(t) {
             sink.scalar(keys.trainLoss, step: t, value: o.batchLoss)
             sink.scalar(keys.lr, step: t, value: o.learningRate)
-            if let stability = instrument.recordStep(o), stability > 2, instrument.smoother != nil {
-                smootherLostStability(step: t, reason: String(format: "the stability number γ·λ_max(K_BB)/b is %.4g > 2 (lr %.3g)", stability, o.learningRate))
+            // Past the optimizer's own bound, not a fixed 2 (lens.md (8.17)–(8.22)).
+            if let reading = instrument.recordStep(o), reading.number > reading.bound.value, instrument.smoother != nil {
+                let figures = String(format: "the stability number γ·λ_max(K_BB H)/b is %.4g > %.4g (lr %.3g)",
+                                     reading.number, reading.bound.value, o.learningRate)
+                smootherLostStability(step: t, reason: "\(figures), the bound of \(reading.bound.rule)")
             }
         }
     }
 
     /// The first step at which the smoother's recursion stopped being a faithful account
-    /// (lens.md (8.15)–(8.16)): from then on `smoother_stable` is 0 and `p` values are not effective
+    /// (lens.md (8.15)–(8.22)): from then on `smoother_stable` is 0 and `p` values are not effective
     /// parameters. Sticky, and part of the lens state.
     public private(set) var smootherUnstableSince: Int?
 
@@ -98,7 +101,7 @@ public final class TelescopingLens {
         guard smootherUnstableSince == nil else { return }
         smootherUnstableSince = step
         sink.event(step: step, kind: "smoother_unstable",
-                   message: "the smoother lost stability at step \(step): \(reason); p_train and p_test from here on are flagged smoother_stable = 0 (docs/lens.md (8.15)–(8.16))")
+                   message: "the smoother lost stability at step \(step): \(reason); p_train and p_test from here on are flagged smoother_stable = 0 (docs/lens.md (8.15)–(8.22))")
     }
 
     /// After the last step: records the final state.
@@ -235,8 +238,9 @@ protocol LensInstrument: AnyObject {
     /// Kernel statistics and gradient changes of the state s (lens.md §6, §7).
     func recordState(step s: Int)
     /// Per-step summaries of step t (lens.md §7); returns the smoother's stability number
-    /// γ_t·λ_max/b for the step when it measured one (lens.md (8.15)–(8.16)).
-    func recordStep(_ o: StepObservation) -> Double?
+    /// γ_t·λ_max/b for the step and the optimizer's bound on it when it measured one
+    /// (lens.md (8.15)–(8.22)).
+    func recordStep(_ o: StepObservation) -> StabilityReading?
     func export(into w: inout StateWriter)
     func importState(from r: inout StateReader) throws
     /// Drops the grad_change reference (lens.md §7) so the next state at `grad_ref_step` captures it.
@@ -246,4 +250,11 @@ protocol LensInstrument: AnyObject {
 public struct LensError: Error, CustomStringConvertible {
     public let description: String
     public init(_ message: String) { description = message }
+}
+
+/// A step's stability number (lens.md (8.16)) beside the bound its optimizer reports for it
+/// (lens.md (8.17)–(8.22)): the smoother is flagged once the number passes the bound.
+struct StabilityReading {
+    let number: Double
+    let bound: StabilityBound
 }

@@ -94,6 +94,27 @@ public final class Adam: CheckpointableOptimizer {
         }
     }
 
+    /// lens.md (8.21)–(8.22) on the preconditioned stability number: (1+β₁)(2 − γλ_d)/(1−β₁),
+    /// the adaptive edge of stability 2(1+β₁)/(1−β₁) without decoupled decay. Bias correction is
+    /// left out (its factor 1/(1−β₁^k) only undoes the first moment's zero start, → 1);
+    /// ε is inside P_t already. Coupled L2 adds λ_c P_t, which shifts the top eigenvalue by at
+    /// least λ_c·min P_t (Weyl), the shift taken here.
+    public func stabilityBound(step t: Int) -> StabilityBound {
+        let β = Double(beta1), γ = schedule.exactRate(step: t)
+        let λd = decoupled ? Double(weightDecay) : 0
+        var shift = 0.0
+        if !decoupled && weightDecay > 0 {
+            var smallest = Float.infinity
+            for i in 0..<parameterCount { smallest = min(smallest, diagonal[i]) }
+            shift = Double(weightDecay) * Double(smallest)
+        }
+        let rule = decoupled
+            ? "AdamW (β₁ = \(beta1), λ_d = \(weightDecay)), (1+β₁)(2−γλ_d)/(1−β₁)"
+            : "Adam (β₁ = \(beta1)), 2(1+β₁)/(1−β₁)"
+        return .frozen(rule, raw: (1 + β) * (2 - γ * λd) / (1 - β), learningRate: γ, shift: shift,
+                       shiftName: "λ·min P", clipFactor: lastClipFactor)
+    }
+
     // Layout: [kind tag 2, steps (2 floats), last clip factor, m…, v…, P…].
     public func exportState() -> [Float] {
         [2] + encodeCount(stepsTaken) + [lastClipFactor] + firstMoment.array + secondMoment.array + diagonal.array

@@ -38,4 +38,9 @@ public protocol Optimizer: AnyObject {
     /// bias correction, same clipping factor, P_t frozen) and write Δq into `update`.
     func sensitivityUpdate(gradient: UnsafePointer<Float>, sensitivity q: UnsafePointer<Float>,
                            state: UnsafeMutablePointer<Float>, update: UnsafeMutablePointer<Float>, step t: Int)
+
+    /// The largest stability number γ_t·λ_max(H^½ K^P_BB H^½)/b (lens.md (8.16)) at which this
+    /// rule, with step t's factors (γ_t, c_t, P_t, momentum) frozen, still contracts
+    /// (lens.md (8.17)–(8.22)). Read after the real step t.
+    func stabilityBound(step t: Int) -> StabilityBound
 }

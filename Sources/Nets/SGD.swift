@@ -59,6 +59,23 @@ public final class SGD: CheckpointableOptimizer {
               clip: lastClipFactor, learningRate: learningRate(step: t), startBuffer: lastStepStartedBuffer)
     }
 
+    /// lens.md (8.18)–(8.20), (8.22): 2 without momentum, 2(1+μ)/(1−τ) for heavy ball,
+    /// 2(1+μ)/(1+μ(2−τ)) for Nesterov; coupled L2 shifts every eigenvalue by λ, clipping scales
+    /// the gradient part by c_t.
+    public func stabilityBound(step t: Int) -> StabilityBound {
+        let μ = Double(momentum), τ = Double(dampening)
+        let (raw, rule): (Double, String)
+        if momentum == 0 {
+            (raw, rule) = (2, "SGD, 2")
+        } else if nesterov {
+            (raw, rule) = (2 * (1 + μ) / (1 + μ * (2 - τ)), "SGD with Nesterov momentum (μ = \(momentum), τ = \(dampening)), 2(1+μ)/(1+μ(2−τ))")
+        } else {
+            (raw, rule) = (τ < 1 ? 2 * (1 + μ) / (1 - τ) : .infinity, "SGD with heavy-ball momentum (μ = \(momentum), τ = \(dampening)), 2(1+μ)/(1−τ)")
+        }
+        return .frozen(rule, raw: raw, learningRate: schedule.exactRate(step: t), shift: Double(weightDecay),
+                       clipFactor: lastClipFactor)
+    }
+
     private func apply(gradient g: UnsafePointer<Float>, decayed θ: UnsafePointer<Float>,
                        buffer b: UnsafeMutablePointer<Float>?, update u: UnsafeMutablePointer<Float>,
                        clip c: Float, learningRate γ: Float, startBuffer: Bool) {

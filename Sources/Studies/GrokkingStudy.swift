@@ -231,7 +231,7 @@ public struct GrokkingStudy: Study {
             let table = ReportTable(header: ["run", "fitted (\(task.fitText))", "generalized (\(task.generalizeText))", "× later",
                                              "p_test at fit", "p_train at fit", "p_test final", "p_train final", "smoother flagged from"],
                                     rows: rows, numericColumns: Set(1...8))
-            let text = "Per run: the step where the training set is fitted, the step where the test set is, how many times later, and the effective parameters (lens.md (8.4)) at the fit step and at the end. The paper's reading (Fig. 4) is that p_test falls below p_train as test error falls. p values recorded after the smoother was flagged unstable (lens.md (8.16)) are drawn but are not effective parameters."
+            let text = "Per run: the step where the training set is fitted, the step where the test set is, how many times later, and the effective parameters (lens.md (8.4)) at the fit step and at the end. The paper's reading (Fig. 4) is that p_test falls below p_train as test error falls. p values recorded after the smoother was flagged unstable (stability number above the optimizer's bound, lens.md (8.16)–(8.22)) are drawn but are not effective parameters."
             sections.append(ReportSection(heading: "\(task.label) \(task.origin.tag)", text: text, tables: [table], figures: figures))
         }
         return sections
