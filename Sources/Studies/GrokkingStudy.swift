@@ -21,8 +21,9 @@ public struct GrokkingStudy: Study {
     static let delayFactor = 5.0
     /// Rule 2: at the end p_test ≤ this share of p_train …
     static let divergedRatio = 0.8
-    /// … and p_test/p_train fell by at least this much from the fit step to the end.
-    static let ratioDrop = 0.1
+    /// … and the gap p_train − p_test at the end at least this many times its value at the fit
+    /// step (the two counts *diverge* over the delay).
+    static let gapGrowth = 2.0
     /// Rule 3: the control's generalization step is at most this ("within ~10² steps") …
     static let controlSteps = 300
     /// … and its final p_test at most this share of the α = 6 runs' median final p_test.
@@ -41,7 +42,7 @@ public struct GrokkingStudy: Study {
             return [("study-grokking-polynomial-quick", .polynomial), ("study-grokking-mnist-quick", .mnist),
                     ("study-grokking-mnist-control-quick", .control)]
         case .smoke:
-            return [("study-grokking-polynomial-smoke", .polynomial), ("study-grokking-mnist-control-smoke", .control)]
+            return [("study-grokking-polynomial-smoke", .polynomial)]
         }
     }
 
@@ -84,8 +85,11 @@ public struct GrokkingStudy: Study {
     struct Reading {
         let run: CatalogRun
         let fitStep: Int?, generalizeStep: Int?
-        /// p at the fit step (the last recorded state at or before it) and at the end.
+        /// p at the fit step (the last recorded state at or before it) and at the end of the
+        /// run's stable span: its last state, or the last recorded before the smoother's flag.
         let pTestAtFit: Double?, pTestFinal: Double?, pTrainAtFit: Double?, pTrainFinal: Double?
+        /// The test metric (accuracy or MSE) at the end of the stable span.
+        let performanceAtEnd: Double?
         /// The first recorded state with smoother_stable = 0, and the stability number there.
         let flaggedAt: Int?, stability: Double?
         /// The largest stability number recorded (lens.md (8.16)), and the run's bound for it.
@@ -98,10 +102,18 @@ public struct GrokkingStudy: Study {
             generalizeStep = try value(task.generalize).map { Int($0) }
             pTestAtFit = try fitStep.flatMap { try value(.at("p_test", step: $0)) }
             pTrainAtFit = try fitStep.flatMap { try value(.at("p_train", step: $0)) }
-            pTestFinal = try value(.final("p_test"))
-            pTrainFinal = try value(.final("p_train"))
-            flaggedAt = try value(.firstBelow("smoother_stable", 0)).map { Int($0) }
-            stability = try flaggedAt.flatMap { try value(.at("stability", step: $0)) }
+            let flag = try value(.firstBelow("smoother_stable", 0)).map { Int($0) }
+            flaggedAt = flag
+            // After the flag p is no effective-parameter count (lens.md (8.16)–(8.22)): read the
+            // end where the smoother was last stable. AdamW runs reach their adaptive edge of
+            // stability and cross the bound for single steps (lens.md §8), so the span matters.
+            func end(_ key: String) throws -> Double? {
+                try flag.map { try value(.at(key, step: $0 - 1)) } ?? value(.final(key))
+            }
+            pTestFinal = try end("p_test")
+            pTrainFinal = try end("p_train")
+            performanceAtEnd = try end(task.performance[1])
+            stability = try flag.flatMap { try value(.at("stability", step: $0)) }
             largestStability = reader.catalog.keyIDs["stability"] == nil ? nil : try value(.maximum("stability"))
             stabilityBound = reader.catalog.keyIDs["stability_bound"] == nil ? nil : try value(.final("stability_bound"))
         }
@@ -112,12 +124,16 @@ public struct GrokkingStudy: Study {
             return Double(generalized) / Double(max(fit, 1))
         }
         var grokked: Bool { delayFactor.map { $0 >= GrokkingStudy.delayFactor } ?? false }
-        var ratioAtFit: Double? { ratio(pTestAtFit, pTrainAtFit) }
         var ratioFinal: Double? { ratio(pTestFinal, pTrainFinal) }
+        /// p_train − p_test at the fit step and at the end.
+        var gapAtFit: Double? { pTrainAtFit.flatMap { a in pTestAtFit.map { a - $0 } } }
+        var gapFinal: Double? { pTrainFinal.flatMap { a in pTestFinal.map { a - $0 } } }
+        /// Whether rule 2 can read this run: its fit state precedes any flag.
+        var stableAtFit: Bool { fitStep.map { fit in flaggedAt.map { fit < $0 } ?? true } ?? false }
         /// Rule 2 for this run; nil without p at the fit step.
         var diverged: Bool? {
-            guard let start = ratioAtFit, let end = ratioFinal else { return nil }
-            return end <= GrokkingStudy.divergedRatio && start - end >= GrokkingStudy.ratioDrop
+            guard let start = gapAtFit, let end = gapFinal, let ratio = ratioFinal else { return nil }
+            return ratio <= GrokkingStudy.divergedRatio && end >= GrokkingStudy.gapGrowth * max(start, 0) && end > 0
         }
         /// "seed 0" or "ε = 0.2 seed 0": what tells this run from the sweep's others.
         var label: String {
@@ -142,7 +158,10 @@ public struct GrokkingStudy: Study {
         let all = try tasks(reader, size: size)
         for (sweep, task, readings) in all {
             if task.role == .control {
-                findings.append(controlFinding(sweep, task, readings, against: all.first { $0.task.role == .mnist }?.readings ?? []))
+                // Against the α = 6 runs (init_scale √6 on He), or every large-init run if none is.
+                let large = all.first { $0.task.role == .mnist }?.readings ?? []
+                let six = large.filter { $0.run.number("model.init_scale").map { abs($0 - 2.449) < 0.01 } ?? false }
+                findings.append(controlFinding(sweep, task, readings, against: six.isEmpty ? large : six))
                 continue
             }
             let delayClaim = "\(task.label): test error falls long after train error"
@@ -163,16 +182,17 @@ public struct GrokkingStudy: Study {
                 figures: "step of \(task.fitText) → of \(task.generalizeText): \(delays.joined(separator: "; "))",
                 origin: task.origin))
 
-            // Rule 2: over the runs whose smoother stayed stable, p_test/p_train ≤ 0.8 at the end
-            // and at least 0.1 below its value at the fit step.
-            let stable = readings.filter { $0.flaggedAt == nil }, flagged = readings.filter { $0.flaggedAt != nil }
+            // Rule 2: over the runs whose smoother was stable at the fit step, p_test ≤ 0.8 × p_train
+            // at the end of the stable span and the gap p_train − p_test at least twice its value
+            // at the fit step.
+            let stable = readings.filter(\.stableAtFit), flagged = readings.filter { !$0.stableAtFit }
             let verdicts = stable.map(\.diverged)
             let described = readings.map { r -> String in
                 guard let a = r.pTestAtFit, let b = r.pTestFinal, let c = r.pTrainAtFit, let d = r.pTrainFinal else {
                     return "\(r.label): p not recorded at the fit step"
                 }
-                let flag = r.flaggedAt.map { ", smoother flagged from step \($0) (stability number \(figure(r.stability)) there)" } ?? ""
-                return "\(r.label): at the fit step p_test \(figure(a)), p_train \(figure(c)) (ratio \(twoDigits(r.ratioAtFit))); at the end \(figure(b)), \(figure(d)) (ratio \(twoDigits(r.ratioFinal)))\(flag)"
+                let end = r.flaggedAt.map { "before the smoother's flag at step \($0) (stability number \(figure(r.stability)) there)" } ?? "at the end"
+                return "\(r.label): at the fit step p_test \(figure(a)), p_train \(figure(c)) (gap \(figure(r.gapAtFit))); \(end) \(figure(b)), \(figure(d)) (gap \(figure(r.gapFinal)), p_test/p_train \(twoDigits(r.ratioFinal)), \(task.performance[1]) \(figure(r.performanceAtEnd)))"
             }
             var figures = described.joined(separator: "; ")
             if let worst = readings.compactMap(\.largestStability).max() {
@@ -181,12 +201,12 @@ public struct GrokkingStudy: Study {
             }
             if !flagged.isEmpty {
                 figures += stable.isEmpty
-                    ? " — every run's smoother was flagged unstable (lens.md (8.16)), so these are not effective parameters and the rule is not evaluated"
-                    : " — \(flagged.count) flagged run(s) left out (lens.md (8.16))"
+                    ? " — every run's smoother was flagged unstable by its fit step (lens.md (8.16)–(8.22)), so there are no effective parameters to read and the rule is not evaluated"
+                    : " — \(flagged.count) run(s) flagged by their fit step left out (lens.md (8.16)–(8.22))"
             }
             findings.append(Finding(
                 claim: pClaim,
-                rule: "every run with a stable smoother ends with p_test ≤ \(figure(Self.divergedRatio)) × p_train, the ratio p_test/p_train at least \(figure(Self.ratioDrop)) below its value at the fit step",
+                rule: "every run whose smoother is stable at its fit step ends its stable span (the run, or up to the smoother's flag) with p_test ≤ \(figure(Self.divergedRatio)) × p_train and the gap p_train − p_test at least \(Int(Self.gapGrowth))× its value at the fit step",
                 held: stable.isEmpty || verdicts.contains(where: { $0 == nil }) ? nil : verdicts.allSatisfy { $0 == true },
                 figures: figures, origin: task.origin))
         }
@@ -197,21 +217,21 @@ public struct GrokkingStudy: Study {
     /// the α = 6 runs' median final p_test.
     func controlFinding(_ sweep: String, _ task: Task, _ readings: [Reading], against large: [Reading]) -> Finding {
         let claim = "the α = 1 control generalizes within ~10² steps with far lower p than α = 6"
-        let rule = "every control run reaches \(task.generalizeText) by step \(Self.controlSteps), and its final p_test (stable smoother) is ≤ \(figure(Self.controlPShare)) × the median final p_test of the α = 6 runs"
-        let reference = median(large.filter { $0.flaggedAt == nil }.compactMap(\.pTestFinal))
+        let rule = "every control run reaches \(task.generalizeText) by step \(Self.controlSteps), and its p_test at the end of its stable span is ≤ \(figure(Self.controlPShare)) × the α = 6 runs' median there"
+        let reference = median(large.filter(\.stableAtFit).compactMap(\.pTestFinal))
         guard !readings.isEmpty, let reference else {
             let missing = readings.isEmpty ? "no completed runs in \(sweep)" : "no α = 6 run with a stable smoother to compare with"
             return Finding(claim: claim, rule: rule, held: nil, figures: missing, origin: task.origin)
         }
         let fast = readings.allSatisfy { r in r.generalizeStep.map { $0 <= Self.controlSteps } ?? false }
-        let stable = readings.filter { $0.flaggedAt == nil }
+        let stable = readings.filter { r in r.flaggedAt.map { f in r.generalizeStep.map { $0 < f } ?? false } ?? true }
         let lower = stable.compactMap(\.pTestFinal).count == readings.count
             && stable.allSatisfy { ($0.pTestFinal ?? .infinity) <= Self.controlPShare * reference }
         let described = readings.map { r in
-            "\(r.label): \(task.generalizeText) at step \(step(r.generalizeStep)), final p_test \(figure(r.pTestFinal)), p_train \(figure(r.pTrainFinal))\(r.flaggedAt.map { ", smoother flagged from step \($0)" } ?? "")"
+            "\(r.label): \(task.generalizeText) at step \(step(r.generalizeStep)), p_test \(figure(r.pTestFinal)), p_train \(figure(r.pTrainFinal)) \(r.flaggedAt.map { "before the smoother's flag at step \($0)" } ?? "at the end")"
         }
         return Finding(claim: claim, rule: rule, held: stable.count == readings.count ? fast && lower : nil,
-                       figures: described.joined(separator: "; ") + "; α = 6 median final p_test \(figure(reference))",
+                       figures: described.joined(separator: "; ") + "; α = 6 median p_test \(figure(reference))",
                        origin: task.origin)
     }
 
@@ -229,7 +249,7 @@ public struct GrokkingStudy: Study {
                  figure(r.pTestAtFit), figure(r.pTrainAtFit), figure(r.pTestFinal), figure(r.pTrainFinal), step(r.flaggedAt)]
             }
             let table = ReportTable(header: ["run", "fitted (\(task.fitText))", "generalized (\(task.generalizeText))", "× later",
-                                             "p_test at fit", "p_train at fit", "p_test final", "p_train final", "smoother flagged from"],
+                                             "p_test at fit", "p_train at fit", "p_test at end", "p_train at end", "smoother flagged from"],
                                     rows: rows, numericColumns: Set(1...8))
             let text = "Per run: the step where the training set is fitted, the step where the test set is, how many times later, and the effective parameters (lens.md (8.4)) at the fit step and at the end. The paper's reading (Fig. 4) is that p_test falls below p_train as test error falls. p values recorded after the smoother was flagged unstable (stability number above the optimizer's bound, lens.md (8.16)–(8.22)) are drawn but are not effective parameters."
             sections.append(ReportSection(heading: "\(task.label) \(task.origin.tag)", text: text, tables: [table], figures: figures))

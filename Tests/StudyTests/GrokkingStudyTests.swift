@@ -46,7 +46,7 @@ final class GrokkingStudyTests: StudyTestCase {
         XCTAssertEqual(base.map(\.held), [true, true, true, true, true, nil, nil], base.map(\.figures).joined(separator: "\n"))
         XCTAssertEqual(base.map(\.origin), Array(repeating: .paper(figure: "Fig. 4"), count: 5) + [.tlens, .tlens])
         XCTAssertTrue(base[0].figures.contains("seed 0: 200 → 1200 (×6.0)"), base[0].figures)
-        XCTAssertTrue(base[1].figures.contains("at the fit step p_test 150, p_train 160 (ratio 0.94); at the end 120, 200 (ratio 0.60)"), base[1].figures)
+        XCTAssertTrue(base[1].figures.contains("at the fit step p_test 150, p_train 160 (gap 10); at the end 120, 200 (gap 80, p_test/p_train 0.60, test_mse 0.01)"), base[1].figures)
 
         // Rule 1: test MSE reaching 0.05 at step 900 is only 4.5× the fit step.
         var early = Self.polynomial
@@ -56,7 +56,7 @@ final class GrokkingStudyTests: StudyTestCase {
         var close = Self.polynomial
         close["p_test"] = [(0, 0), (200, 150), (1200, 160), (10000, 170)]
         XCTAssertEqual(try verdicts(close)[1].held, false)
-        // … nor has a ratio that was already as low at the fit step.
+        // … nor has a gap that was already nearly as wide at the fit step (60 → 80, not 2×).
         var already = Self.polynomial
         already["p_test"] = [(0, 0), (200, 100), (1200, 110), (10000, 120)]
         XCTAssertEqual(try verdicts(already)[1].held, false)
@@ -64,6 +64,12 @@ final class GrokkingStudyTests: StudyTestCase {
         var flagged = Self.polynomial
         flagged["smoother_stable"] = [(0, 1), (200, 0), (1200, 0), (10000, 0)]
         XCTAssertNil(try verdicts(flagged)[1].held)
+        // A flag after the fit step: the rule reads the last state before it (step 1200 here).
+        var late = Self.polynomial
+        late["smoother_stable"] = [(0, 1), (200, 1), (1200, 1), (10000, 0)]
+        let lateFinding = try verdicts(late)[1]
+        XCTAssertEqual(lateFinding.held, true, lateFinding.figures)
+        XCTAssertTrue(lateFinding.figures.contains("before the smoother's flag at step 10000 (stability number — there) 140, 180 (gap 40"), lateFinding.figures)
         // Rule 3: a control reaching test accuracy 0.9 only at step 400 is not "within ~10² steps" …
         var slow = Self.control
         slow["test_acc"] = [(0, 0.5), (100, 0.8), (400, 0.92), (1000, 0.95)]
