@@ -4,7 +4,7 @@ import Linalg
 
 /// Kumar et al.'s network (ICLR 2024; telescoping.md §11), `f(x) = (1/N) Σ_j φ(θ_j·x)` with
 /// `φ(h) = h + (ε/2)h²`, no biases, a fixed readout outside θ: closed forms, the parameter count,
-/// the brute-force Jacobian against finite differences, and the factor-read primal.
+/// and the factor-read primal (its Jacobian against finite differences: KernelFactorTests).
 final class KumarNetworkTests: XCTestCase {
     func kumar(d: Int, N: Int, ε: Float) -> MLPSpec {
         MLPSpec(inputDimension: d, hidden: [N], outputDimension: 1, activation: .epsQuadratic(ε), bias: false,
@@ -56,30 +56,6 @@ final class KumarNetworkTests: XCTestCase {
         let variance = θ.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(θ.count)
         XCTAssertEqual(mean, 0, accuracy: 0.01)
         XCTAssertEqual(variance, 1, accuracy: 0.02)
-    }
-
-    func testPerExampleJacobianMatchesFiniteDifferences() {
-        for hidden in [[4], [3, 4]] {
-            let spec = MLPSpec(inputDimension: 3, hidden: hidden, outputDimension: 1, activation: .epsQuadratic(0.2),
-                               bias: hidden.count > 1, initialization: .normal(std: 1), readout: .fixedMean)
-            let net = MLP(spec)
-            let θ = net.initialParameters(seed: 5)
-            var rng = RandomSource(seed: 6, stream: .other)
-            let x = randomMatrix(3, 3, &rng)
-            let J = θ.withUnsafeBufferPointer { net.perExampleJacobian(x, parameters: $0.baseAddress!) }
-            XCTAssertEqual(J.cols, net.parameterCount)
-            let ref = ReferenceMLP(spec: spec)
-            let θd = θ.map(Double.init), h = 1e-6
-            for i in 0..<3 {
-                let xi = (0..<3).map { Double(x[i, $0]) }
-                for p in 0..<θ.count {
-                    var a = θd, b = θd
-                    a[p] += h; b[p] -= h
-                    let fd = (ref.outputs(xi, a)[0] - ref.outputs(xi, b)[0]) / (2 * h)
-                    XCTAssertEqual(Double(J[i, p]), fd, accuracy: 1e-4 * max(1, abs(fd)), "J[\(i),\(p)] hidden \(hidden)")
-                }
-            }
-        }
     }
 
     func testPrimalReadOffFactorsEqualsForward() {
