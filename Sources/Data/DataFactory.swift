@@ -21,7 +21,9 @@ public enum DataFactory {
             raw = .pool(try BuiltinData.diabetes(), testFraction: o.double("test_fraction"))
         case "teacher-quadratic":
             raw = .split(Generators.teacherQuadratic(nTrain: o.int("n_train"), nTest: o.int("n_test"),
-                                                     dimension: o.int("d"), noise: o.double("noise"), seed: seed),
+                                                     dimension: o.int("d"), noise: o.double("noise"),
+                                                     scaledInputs: o.string("input_scale") == "1/sqrt(d)",
+                                                     halfSquare: o.string("target") == "half-square", seed: seed),
                          subsample: false)
         case "modular":
             let op = Generators.ModularOperation(rawValue: o.string("op"))!
@@ -128,6 +130,7 @@ public enum DataFactory {
             let encoding = TargetEncoding(rawValue: o.optionalString("target") ?? "onehot")!
             split.train = try split.train.encodingTargets(encoding)
             split.test = try split.test.encodingTargets(encoding)
+            split.targetEncoding = encoding
         }
         return split.standardized(features: o.optionalValue("standardize").flatMap(StandardizeMode.init(option:)) ?? .off,
                                   targets: split.train.labels == nil && (o.optionalBool("standardize_targets") ?? false))

@@ -158,3 +158,16 @@ public enum TargetEncoding: String, Sendable, CaseIterable {
     /// One column holding the class index as a float.
     case index
 }
+
+extension TargetEncoding {
+    /// Where a one-output classifier's output is cut into two classes (docs/metrics.md,
+    /// `*_acc`): 0 between the ±1 targets of `pm1`, ½ between the {0, 1} targets of `index` on
+    /// two classes. Decided by the encoding, never by the target values seen, so a batch that
+    /// happens to hold only one class is read the same way. `onehot` targets are read by argmax.
+    public var decisionThreshold: Float {
+        switch self {
+        case .pm1, .onehot: return 0
+        case .index: return 0.5
+        }
+    }
+}

@@ -58,5 +58,10 @@ public struct DataSplit: Sendable {
     /// Feature columns `standardize` centred but did not scale (ascending): constant or under the
     /// floor in training, or all of them for `standardize: center`. Empty when it is off.
     public var unscaledColumns: [Int] = []
+    /// How class labels became targets (`data.target`), nil for regression data.
+    public var targetEncoding: TargetEncoding?
+    /// The one-output decision threshold of these targets (`TargetEncoding.decisionThreshold`;
+    /// 0 for regression data, where accuracy is not recorded).
+    public var decisionThreshold: Float { targetEncoding?.decisionThreshold ?? 0 }
     public init(train: Dataset, test: Dataset) { self.train = train; self.test = test }
 }

@@ -7,19 +7,27 @@ import Linalg
 public enum Generators {
     /// The polynomial grokking task: x ~ N(0, I_d), y = (w·x)² − 1 for a hidden unit vector w
     /// (so E[y] = 0, Var[y] = 2); Gaussian noise of std `noise` on training targets only.
+    ///
+    /// Kumar et al.'s form (the paper's Fig. 4 task, telescoping.md §11): `scaledInputs` stores
+    /// x/√d, so x ~ N(0, I/d), with the teacher β = √d·w (βᵀx = w·z for the unscaled z, unit
+    /// variance like θ_j·x at a N(0, 1) init); `halfSquare` makes y = ½(βᵀx)². Both leave the
+    /// random draws unchanged, so the default data are the same as before these options.
     public static func teacherQuadratic(nTrain: Int, nTest: Int, dimension d: Int, noise: Double,
+                                        scaledInputs: Bool = false, halfSquare: Bool = false,
                                         seed: UInt64) -> DataSplit {
         var rng = RandomSource(seed: seed, stream: .generator)
         var w = (0..<d).map { _ in rng.normal() }
         let norm = w.reduce(0) { $0 + $1 * $1 }.squareRoot()
         w = w.map { $0 / norm }
+        let inputScale = scaledInputs ? 1 / Double(d).squareRoot() : 1
         func make(_ n: Int, offset: Int, noisy: Bool) -> Dataset {
             var x = [Float](), y = [Float]()
             x.reserveCapacity(n * d)
             for _ in 0..<n {
                 var dot = 0.0
-                for j in 0..<d { let v = rng.normal(); dot += w[j] * v; x.append(Float(v)) }
-                y.append(Float(dot * dot - 1 + (noisy && noise > 0 ? noise * rng.normal() : 0)))
+                for j in 0..<d { let v = rng.normal(); dot += w[j] * v; x.append(Float(v * inputScale)) }
+                let clean = halfSquare ? 0.5 * dot * dot : dot * dot - 1
+                y.append(Float(clean + (noisy && noise > 0 ? noise * rng.normal() : 0)))
             }
             return Dataset(name: "teacher-quadratic", features: x, count: n, dimension: d, targets: y,
                            targetDimension: 1, rowIDs: Array(offset..<(offset + n)))

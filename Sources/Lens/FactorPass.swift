@@ -2,7 +2,8 @@ import Linalg
 import Nets
 
 /// Predictions and Jacobian-vector products read off layer factors (lens.md §5):
-/// `f(x) = s_L W_L h_{L-1}(x) + β b_L` and
+/// `f(x) = s_L W_L h_{L-1}(x) + β b_L` (the model's `outputs(lastFactorInputs:)`, which also
+/// covers a fixed readout) and
 /// `J(x)v = Σ_l Σ_k δ_{l,c}(x)_k · (s_l V_l h_{l-1}(x) + β v_{b,l})_k`,
 /// one GEMM per layer, so a step that needs the factors anyway gets its forward+JVP pass for
 /// the price of a forward pass. Scratch matrices are kept between calls.
@@ -20,13 +21,8 @@ final class FactorWorkspace {
 
     /// `out` (|rows| × C) ← f_θ at the points `rows` of the operand.
     func primal(_ f: LayerFactorOperand, rows: [Int]?, model: LayerFactorizedModel, parameters θ: UnsafePointer<Float>, into out: Matrix) {
-        let last = f.inputs.count - 1, layer = model.layers[last]
-        let h = gathered(f.inputs[last], rows, scratch: (gathers, 0))
-        gemm(h, weights(layer, θ), transposeB: true, into: out)
-        if layer.hasBias {
-            let β = f.biasScales[last], b = θ + layer.biasOffset
-            for i in 0..<out.rows { Vec.axpy(out.cols, β, b, out.row(i)) }
-        }
+        let h = gathered(f.inputs[f.inputs.count - 1], rows, scratch: (gathers, 0))
+        model.outputs(lastFactorInputs: h, parameters: θ, into: out)
     }
 
     /// `out` (|rows| × C) ← J(x)v at the points `rows` of the operand.

@@ -59,13 +59,17 @@ public struct LensProblem {
     public var evalTrain: [Int]
     /// Training rows of the kernel reference set R (and the `grad_change` probe set).
     public var reference: [Int]
-    /// Accuracy is recorded (argmax for C > 1, sign for C = 1 with ±1 targets).
+    /// Accuracy is recorded (argmax for C > 1, `f ≥ decisionThreshold` for C = 1).
     public var classification: Bool
+    /// Where one output is cut into two classes: 0 for ±1 targets, ½ for {0, 1} targets
+    /// (`DataSplit.decisionThreshold`, from the data's target encoding).
+    public var decisionThreshold: Float
 
     public init(trainX: Matrix, trainY: Matrix, testX: Matrix, testY: Matrix,
-                evalTrain: [Int], reference: [Int], classification: Bool) {
+                evalTrain: [Int], reference: [Int], classification: Bool, decisionThreshold: Float = 0) {
         self.trainX = trainX; self.trainY = trainY; self.testX = testX; self.testY = testY
         self.evalTrain = evalTrain; self.reference = reference; self.classification = classification
+        self.decisionThreshold = decisionThreshold
     }
 }
 

@@ -132,12 +132,13 @@ public final class TelescopingLens {
         if hasLinearized { sink.scalar(k.linTestMSE, step: s, value: Metrics.mse(outputs: linearized.rows(testRange), targets: testY)) }
         latestTestMetric = ("test_mse", testMSE)
         if problem.classification {
-            let testAccuracy = Metrics.accuracy(outputs: predictions.rows(testRange), targets: testY)
-            sink.scalar(k.trainAcc, step: s, value: Metrics.accuracy(outputs: predictions.rows(trainRange), targets: trainY))
+            let t = problem.decisionThreshold
+            let testAccuracy = Metrics.accuracy(outputs: predictions.rows(testRange), targets: testY, decisionThreshold: t)
+            sink.scalar(k.trainAcc, step: s, value: Metrics.accuracy(outputs: predictions.rows(trainRange), targets: trainY, decisionThreshold: t))
             sink.scalar(k.testAcc, step: s, value: testAccuracy)
-            sink.scalar(k.telTestAcc, step: s, value: Metrics.accuracy(outputs: telescoped.rows(testRange), targets: testY))
+            sink.scalar(k.telTestAcc, step: s, value: Metrics.accuracy(outputs: telescoped.rows(testRange), targets: testY, decisionThreshold: t))
             if hasLinearized {
-                sink.scalar(k.linTestAcc, step: s, value: Metrics.accuracy(outputs: linearized.rows(testRange), targets: testY))
+                sink.scalar(k.linTestAcc, step: s, value: Metrics.accuracy(outputs: linearized.rows(testRange), targets: testY, decisionThreshold: t))
             }
             latestTestMetric = ("test_acc", testAccuracy)
         }

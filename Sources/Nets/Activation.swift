@@ -8,8 +8,38 @@ import Darwin
 ///
 /// `gelu` is the tanh approximation of Hendrycks & Gimpel (the one JAX's `jax.nn.gelu` uses by
 /// default): `φ(z) = ½ z (1 + tanh(√(2/π)(z + 0.044715 z³)))`. `quadratic` is `φ(z) = z²`.
-public enum Activation: String, Sendable, CaseIterable, Codable {
+/// `epsQuadratic(ε)` is Kumar et al.'s `φ(z) = z + (ε/2) z²` ("Grokking as the transition from
+/// lazy to rich training dynamics", ICLR 2024): ε = 0 is a linear network, and ε sets how far the
+/// network is from one (the paper's grokking task, telescoping.md §11).
+public enum Activation: Sendable, Equatable, Hashable, Codable, CaseIterable {
     case relu, tanh, sigmoid, gelu, quadratic, linear
+    case epsQuadratic(Float)
+
+    /// Every kind once, ε-quadratic at ε = ½ (for tests that sweep the kinds).
+    public static var allCases: [Activation] { [.relu, .tanh, .sigmoid, .gelu, .quadratic, .linear, .epsQuadratic(0.5)] }
+
+    /// The config names (`model.activation`), in `allCases` order.
+    public static var names: [String] { allCases.map(\.name) }
+
+    /// The config name: `relu`, …, `eps_quadratic` (its ε is `model.activation_eps`).
+    public var name: String {
+        switch self {
+        case .relu: return "relu"
+        case .tanh: return "tanh"
+        case .sigmoid: return "sigmoid"
+        case .gelu: return "gelu"
+        case .quadratic: return "quadratic"
+        case .linear: return "linear"
+        case .epsQuadratic: return "eps_quadratic"
+        }
+    }
+
+    /// The activation a config names; `eps` is used by `eps_quadratic` only.
+    public init?(name: String, eps: Float = 0) {
+        if name == "eps_quadratic" { self = .epsQuadratic(eps); return }
+        guard let kind = Activation.allCases.first(where: { $0.name == name }) else { return nil }
+        self = kind
+    }
 }
 
 @usableFromInline let geluC: Float = 0.7978845608028654   // √(2/π)
@@ -29,6 +59,9 @@ extension Activation {
             }
         case .quadratic: for i in 0..<n { h[i] = z[i] * z[i] }
         case .linear: if UnsafePointer(h) != z { h.update(from: z, count: n) }
+        case .epsQuadratic(let ε):
+            let half = ε / 2
+            for i in 0..<n { let x = z[i]; h[i] = x + half * x * x }
         }
     }
 
@@ -41,6 +74,7 @@ extension Activation {
         case .gelu: for i in 0..<n { g[i] *= Activation.geluDerivative(z[i]) }
         case .quadratic: for i in 0..<n { g[i] *= 2 * z[i] }
         case .linear: break
+        case .epsQuadratic(let ε): for i in 0..<n { g[i] *= 1 + ε * z[i] }
         }
     }
 
@@ -67,6 +101,9 @@ extension Activation {
         case .linear:
             if UnsafePointer(h) != z { h.update(from: z, count: n) }
             if UnsafePointer(hDot) != zDot { hDot.update(from: zDot, count: n) }
+        case .epsQuadratic(let ε):
+            let half = ε / 2
+            for i in 0..<n { let x = z[i]; h[i] = x + half * x * x; hDot[i] = (1 + ε * x) * zDot[i] }
         }
     }
 

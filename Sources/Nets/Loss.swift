@@ -138,9 +138,11 @@ public enum Metrics {
     }
 
     /// Fraction of correct predictions. `C > 1`: `argmax f` against the class (targets `m × 1`
-    /// class indices, or `m × C` one-hot rows, whose argmax is the class). `C = 1`: `sign f`
-    /// against the sign of a ±1 target (f = 0 counts as +1).
-    public static func accuracy(outputs: Matrix, targets: Matrix) -> Double {
+    /// class indices, or `m × C` one-hot rows, whose argmax is the class). `C = 1`: `f ≥ t`
+    /// against `y ≥ t`, with `t` the decision threshold of how the targets encode the two
+    /// classes — 0 for ±1 targets, ½ for {0, 1} targets (Data's `TargetEncoding.decisionThreshold`);
+    /// f = t counts as the upper class.
+    public static func accuracy(outputs: Matrix, targets: Matrix, decisionThreshold t: Float = 0) -> Double {
         precondition(outputs.rows == targets.rows, "accuracy needs one target row per output row")
         let m = outputs.rows, C = outputs.cols
         if m == 0 { return 0 }
@@ -149,7 +151,7 @@ public enum Metrics {
             let f = outputs.row(i), y = targets.row(i)
             if C == 1 {
                 precondition(targets.cols == 1, "binary accuracy needs m × 1 targets")
-                if (f[0] >= 0) == (y[0] >= 0) { correct += 1 }
+                if (f[0] >= t) == (y[0] >= t) { correct += 1 }
             } else {
                 let label = targets.cols == 1 ? Int(y[0].rounded()) : argmax(y, targets.cols)
                 if argmax(f, C) == label { correct += 1 }

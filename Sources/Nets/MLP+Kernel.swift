@@ -6,6 +6,8 @@ extension MLP {
     /// The backward passes of all C outputs run together: layer l's deltas are one `(C·m) × d_l`
     /// block (output c in rows `c·m..<(c+1)·m`), so each layer is a single GEMM of height C·m.
     /// Everything returned is freshly allocated (`deltas[c]` are views of the layer's block).
+    /// Under a fixed readout the factors are those of the parameterized layers only: the deltas
+    /// run back through the readout's fixed ones and 1/N, which itself contributes no factor.
     public func kernelFactors(_ x: Matrix, parameters θ: UnsafePointer<Float>) -> [LayerKernelFactors] {
         let m = x.rows, C = outputDimension
         return transientKernelFactors(x, parameters: θ).map { layer in
@@ -21,13 +23,13 @@ extension MLP {
     /// over its kernel points, which live exactly one step (no allocation in the
     /// step loop).
     public func transientKernelFactors(_ x: Matrix, parameters θ: UnsafePointer<Float>) -> [LayerKernelFactors] {
-        let m = x.rows, C = outputDimension, L = layers.count
+        let m = x.rows, C = outputDimension, L = stages.count
         _ = forward(x, parameters: θ)
-        if transientDeltas.count != L || transientDeltas[0].count < C * m * layers[0].outputs {
-            transientDeltas = layers.map { FloatBuffer(count: C * m * $0.outputs) }
-            transientInputs = layers.map { FloatBuffer(count: m * $0.inputs) }
+        if transientDeltas.count != L || transientDeltas[0].count < C * m * stages[0].outputs {
+            transientDeltas = stages.map { FloatBuffer(count: C * m * $0.outputs) }
+            transientInputs = stages.map { FloatBuffer(count: m * $0.inputs) }
         }
-        let blocks = (0..<L).map { Matrix(transientDeltas[$0], rows: C * m, cols: layers[$0].outputs) }
+        let blocks = (0..<L).map { Matrix(transientDeltas[$0], rows: C * m, cols: stages[$0].outputs) }
         blocks[L - 1].fill(0)
         for c in 0..<C { for i in 0..<m { blocks[L - 1][c * m + i, c] = 1 } }
         for l in stride(from: L - 1, to: 0, by: -1) {
@@ -36,7 +38,7 @@ extension MLP {
             let z = preActivation(l - 1, rows: m).base
             for c in 0..<C { spec.activation.multiplyDerivative(m * below.cols, z, below.row(c * m)) }
         }
-        return (0..<L).map { l in
+        return layers.indices.map { l in
             var input = layerInput(l)
             let s = weightMultipliers[l]
             if s != 1 {
@@ -46,8 +48,22 @@ extension MLP {
                 input = scaled
             }
             let deltas = (0..<C).map { blocks[l].rows(($0 * m)..<(($0 + 1) * m)) }
-            return LayerKernelFactors(inputs: input, biasScale: layers[l].hasBias ? biasScale : 0, deltas: deltas)
+            return LayerKernelFactors(inputs: input, biasScale: stages[l].hasBias ? biasScale : 0, deltas: deltas)
         }
+    }
+
+    /// lens.md §5: with a learned readout `f = (s_L h_{L-1}) W_Lᵀ + β b_L`; with a fixed mean
+    /// readout the last factor is the last hidden layer's, so `f = (1/N) Σ_j φ(z)_j` with
+    /// `z = (s_{L-1} h_{L-2}) W_{L-1}ᵀ + β b_{L-1}`.
+    public func outputs(lastFactorInputs h: Matrix, parameters θ: UnsafePointer<Float>, into out: Matrix) {
+        let last = layers.count - 1, shape = layers[last]
+        precondition(h.cols == shape.inputs && out.rows == h.rows && out.cols == outputDimension, "outputs(lastFactorInputs:) shapes")
+        let z = isParameterized(depth - 1) ? out : readoutScratch.matrix(0, rows: h.rows, cols: shape.outputs)
+        gemm(h, weights(last, θ), transposeB: true, into: z)
+        if shape.hasBias { addBias(rows: z.rows, cols: z.cols, z.base, bias: θ + shape.biasOffset, scale: biasScale) }
+        guard !isParameterized(depth - 1) else { return }
+        spec.activation.apply(z.rows * z.cols, z.base, z.base)
+        gemm(z, weights(depth - 1, θ), transposeB: true, into: out, alpha: weightMultipliers[depth - 1])
     }
 
     /// The explicit per-example Jacobian, `(m·C) × P`, row `i·C + c` = `∂f_c(x_i)/∂θ`, by brute

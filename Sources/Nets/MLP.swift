@@ -5,7 +5,9 @@ import Linalg
 ///
 /// Layer `l` (1-based in the docs, 0-based here) computes `z_l = s_l W_l h_{l-1} + β b_l` with
 /// `h_0 = x`, `h_l = φ(z_l)` below the top and `f = z_L` (`s_l`, `β` from `MLPSpec`). Batches are
-/// row-major, so a layer is one GEMM `Z = s·H·Wᵀ` with `W` `[out][in]` read in place.
+/// row-major, so a layer is one GEMM `Z = s·H·Wᵀ` with `W` `[out][in]` read in place. Under
+/// `readout: fixed_mean` the top layer's `W_L` is a fixed row of ones outside θ and `s_L = 1/N`:
+/// it runs like any layer, but no tangent or gradient is formed for it.
 ///
 /// Workspaces: per layer a pre-activation buffer and (hidden layers) a post-activation buffer of
 /// `2·m` rows or more — `forward` uses the first `m` rows, `jvp` stacks primal rows `0..<m` on top
@@ -13,17 +15,22 @@ import Linalg
 /// the largest `m` seen and are reused; the step loop allocates nothing afterwards.
 public final class MLP: LayerFactorizedModel {
     public let spec: MLPSpec
+    /// The parameterized layers, in θ order (all of `stages`, or all but a fixed readout).
     public let layers: [LayerShape]
+    /// Every layer the passes run, the fixed readout included.
+    let stages: [LayerShape]
+    /// The fixed readout's weights (all 1), nil when the readout is learned.
+    private let fixedReadout: FloatBuffer?
     public let parameterCount: Int
     public var inputDimension: Int { spec.inputDimension }
     public var outputDimension: Int { spec.outputDimension }
 
-    /// `s_l` per layer.
+    /// `s_l` per stage.
     public let weightMultipliers: [Float]
     /// β (0 for a network without biases), the `biasScale` of `LayerKernelFactors`.
     public let biasScale: Float
 
-    private let depth: Int
+    let depth: Int
     /// Points the backward buffers hold.
     private(set) var capacity = 0
     /// Rows the activation buffers hold (2·m for one JVP, (1+k)·m for k directions).
@@ -38,6 +45,8 @@ public final class MLP: LayerFactorizedModel {
     /// parameterization, the scaled inputs.
     var transientDeltas: [FloatBuffer] = []
     var transientInputs: [FloatBuffer] = []
+    /// φ(z) of the last hidden layer in `outputs(lastFactorInputs:)` under a fixed readout.
+    let readoutScratch = Workspace()
     private var lastInput: Matrix?
     private var lastParameters: UnsafePointer<Float>?
     private var lastCount = 0
@@ -46,11 +55,21 @@ public final class MLP: LayerFactorizedModel {
         precondition(spec.inputDimension > 0 && spec.outputDimension > 0 && spec.hidden.allSatisfy { $0 > 0 },
                      "MLP widths must be positive")
         self.spec = spec
+        precondition(spec.readout == .learned || (!spec.hidden.isEmpty && spec.outputDimension == 1),
+                     "a fixed mean readout needs a hidden layer and one output")
         layers = spec.layerShapes
+        stages = spec.stageShapes
         parameterCount = layers.last.map { $0.weightOffset + $0.parameterCount } ?? 0
-        weightMultipliers = layers.map { spec.weightMultiplier(fanIn: $0.inputs) }
+        weightMultipliers = stages.enumerated().map { spec.stageMultiplier($0.offset, fanIn: $0.element.inputs) }
         biasScale = spec.bias ? spec.biasMultiplier : 0
-        depth = layers.count
+        depth = stages.count
+        if spec.readout == .fixedMean {
+            let ones = FloatBuffer(count: spec.hidden.last!)
+            ones.base.update(repeating: 1, count: spec.hidden.last!)
+            fixedReadout = ones
+        } else {
+            fixedReadout = nil
+        }
         maxWidth = spec.widths.max() ?? 1
     }
 
@@ -68,20 +87,28 @@ public final class MLP: LayerFactorizedModel {
 
     // MARK: - Views
 
+    /// Layer `l`'s `W_l` inside θ (or a direction), or the fixed readout's ones.
     @inline(__always) func weights(_ l: Int, _ θ: UnsafePointer<Float>) -> Matrix {
-        let s = layers[l]
+        let s = stages[l]
+        if let fixedReadout, l == depth - 1 {
+            return Matrix(rows: s.outputs, cols: s.inputs, stride: s.inputs, base: fixedReadout.base, owner: nil)
+        }
         return Matrix(rows: s.outputs, cols: s.inputs, stride: s.inputs,
                       base: UnsafeMutablePointer(mutating: θ + s.weightOffset), owner: nil)
     }
 
+    /// Whether layer `l` has parameters (every layer but a fixed readout): only those get a
+    /// weight tangent in the JVP and a weight gradient in the VJP.
+    @inline(__always) func isParameterized(_ l: Int) -> Bool { l < layers.count }
+
     /// Rows `0..<rows` of layer `l`'s pre-activation buffer (`Z_l`, or `[Z_l; Ż_l]` for `2m`).
     @inline(__always) func preActivation(_ l: Int, rows: Int) -> Matrix {
-        Matrix(preActivations[l], rows: rows, cols: layers[l].outputs)
+        Matrix(preActivations[l], rows: rows, cols: stages[l].outputs)
     }
 
     /// Rows `0..<rows` of hidden layer `l`'s post-activation buffer.
     @inline(__always) func postActivation(_ l: Int, rows: Int) -> Matrix {
-        Matrix(postActivations[l], rows: rows, cols: layers[l].outputs)
+        Matrix(postActivations[l], rows: rows, cols: stages[l].outputs)
     }
 
     /// `h_{l-1}` of the last pass (the input `x` for the first layer).
@@ -94,8 +121,8 @@ public final class MLP: LayerFactorizedModel {
         let rows = m * (1 + max(directions, 1))
         if rows > rowCapacity {
             rowCapacity = rows
-            preActivations = layers.map { FloatBuffer(count: rows * $0.outputs) }
-            postActivations = layers.dropLast().map { FloatBuffer(count: rows * $0.outputs) }
+            preActivations = stages.map { FloatBuffer(count: rows * $0.outputs) }
+            postActivations = stages.dropLast().map { FloatBuffer(count: rows * $0.outputs) }
         }
         if m > capacity {
             capacity = m
@@ -104,7 +131,7 @@ public final class MLP: LayerFactorizedModel {
     }
 
     @inline(__always) private func bias(_ l: Int, _ θ: UnsafePointer<Float>) -> UnsafePointer<Float>? {
-        layers[l].hasBias ? θ + layers[l].biasOffset : nil
+        stages[l].hasBias ? θ + stages[l].biasOffset : nil
     }
 
     // MARK: - Forward
@@ -152,7 +179,7 @@ public final class MLP: LayerFactorizedModel {
             } else {
                 let below = postActivation(l - 1, rows: 2 * m)    // [H; Ḣ]
                 gemm(below, weights(l, θ), transposeB: true, into: stacked, alpha: s, beta: 0)
-                gemm(below.rows(0..<m), weights(l, v), transposeB: true, into: zDot, alpha: s, beta: 1)
+                if isParameterized(l) { gemm(below.rows(0..<m), weights(l, v), transposeB: true, into: zDot, alpha: s, beta: 1) }
             }
             if l < depth - 1 {
                 let h = postActivation(l, rows: 2 * m)
@@ -187,10 +214,12 @@ public final class MLP: LayerFactorizedModel {
                      "MLP.vjp: seeds are \(seeds.rows)×\(seeds.cols), expected \(m)×\(outputDimension)")
         var g = seeds                       // ∂/∂z_l, m × d_l
         for l in stride(from: depth - 1, through: 0, by: -1) {
-            let shape = layers[l], s = weightMultipliers[l]
-            let gW = Matrix(rows: shape.outputs, cols: shape.inputs, stride: shape.inputs,
-                            base: gradient + shape.weightOffset, owner: nil)
-            gemm(g, transposeA: true, layerInput(l), into: gW, alpha: s, beta: beta)
+            let shape = stages[l], s = weightMultipliers[l]
+            if isParameterized(l) {
+                let gW = Matrix(rows: shape.outputs, cols: shape.inputs, stride: shape.inputs,
+                                base: gradient + shape.weightOffset, owner: nil)
+                gemm(g, transposeA: true, layerInput(l), into: gW, alpha: s, beta: beta)
+            }
             if shape.hasBias { accumulateColumnSums(g, scale: biasScale, into: gradient + shape.biasOffset, beta: beta) }
             if l > 0 {
                 let next = Matrix(backwardBuffers[l & 1], rows: m, cols: shape.inputs)
@@ -218,7 +247,7 @@ extension MLP {
     public func forwardJVPProductsOnly(_ x: Matrix, parameters θ: UnsafePointer<Float>, direction v: UnsafePointer<Float>) {
         let m = x.rows
         precondition(2 * m <= rowCapacity, "run jvp on at least this many points first (workspaces)")
-        for l in 0..<layers.count {
+        for l in 0..<depth {
             let s = weightMultipliers[l]
             let stacked = preActivation(l, rows: 2 * m)
             if l == 0 {
@@ -227,7 +256,9 @@ extension MLP {
             } else {
                 let below = postActivation(l - 1, rows: 2 * m)
                 gemm(below, weights(l, θ), transposeB: true, into: stacked, alpha: s, beta: 0)
-                gemm(below.rows(0..<m), weights(l, v), transposeB: true, into: stacked.rows(m..<(2 * m)), alpha: s, beta: 1)
+                if isParameterized(l) {
+                    gemm(below.rows(0..<m), weights(l, v), transposeB: true, into: stacked.rows(m..<(2 * m)), alpha: s, beta: 1)
+                }
             }
         }
     }
@@ -262,9 +293,11 @@ extension MLP {
                 let below = postActivation(l - 1, rows: rows)
                 gemm(below, weights(l, θ), transposeB: true, into: stacked, alpha: s, beta: 0)
                 let h = below.rows(0..<m)
-                for j in 0..<k { gemm(h, weights(l, directions[j]), transposeB: true, into: tangentBlock(j), alpha: s, beta: 1) }
+                if isParameterized(l) {
+                    for j in 0..<k { gemm(h, weights(l, directions[j]), transposeB: true, into: tangentBlock(j), alpha: s, beta: 1) }
+                }
             }
-            let d = layers[l].outputs, n = m * d
+            let d = stages[l].outputs, n = m * d
             if let b = bias(l, θ) {
                 addBias(rows: m, cols: d, z.base, bias: b, scale: biasScale)
                 for j in 0..<k { addBias(rows: m, cols: d, tangentBlock(j).base, bias: bias(l, directions[j])!, scale: biasScale) }

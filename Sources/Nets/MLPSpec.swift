@@ -18,6 +18,17 @@ public enum Parameterization: String, Sendable, Codable {
     case standard, ntk
 }
 
+/// The last layer of the network.
+///
+/// - `learned`: `f = s_L W_L h_{L-1} + β b_L`, with `W_L` (and `b_L`) in θ.
+/// - `fixedMean`: `f = (1/N) Σ_j h_{L-1,j}`, the mean of the last hidden layer's N units, with no
+///   parameters (Kumar et al. 2024's fixed readout with its 1/N output scaling): θ holds the
+///   hidden layers only, so the Jacobian, the kernels and p count no readout. One output.
+public enum Readout: String, Sendable, Codable, CaseIterable {
+    case learned
+    case fixedMean = "fixed_mean"
+}
+
 /// The architecture of a fully connected network `R^inputDimension → R^outputDimension`.
 ///
 ///     let spec = MLPSpec(inputDimension: 64, hidden: [512, 512], outputDimension: 1)
@@ -33,11 +44,12 @@ public struct MLPSpec: Sendable, Equatable, Codable {
     /// α: multiplies every initial weight (biases start at 0).
     public var initScale: Float
     public var parameterization: Parameterization
+    public var readout: Readout
 
     public init(inputDimension: Int, hidden: [Int], outputDimension: Int,
                 activation: Activation = .relu, bias: Bool = true,
                 initialization: Initialization = .he, initScale: Float = 1,
-                parameterization: Parameterization = .standard) {
+                parameterization: Parameterization = .standard, readout: Readout = .learned) {
         self.inputDimension = inputDimension
         self.hidden = hidden
         self.outputDimension = outputDimension
@@ -46,19 +58,28 @@ public struct MLPSpec: Sendable, Equatable, Codable {
         self.initialization = initialization
         self.initScale = initScale
         self.parameterization = parameterization
+        self.readout = readout
     }
 
     /// `[d_0, d_1, …, d_L]`: input, hidden widths, output.
     public var widths: [Int] { [inputDimension] + hidden + [outputDimension] }
 
     /// Parameter offsets and shapes in θ order (docs/schema.md: per layer `W` `[out][in]`
-    /// row-major, then `b`).
+    /// row-major, then `b`): every layer, or under `readout: fixed_mean` every layer but the
+    /// readout, which has no parameters.
     public var layerShapes: [LayerShape] {
+        readout == .fixedMean ? Array(stageShapes.dropLast()) : stageShapes
+    }
+
+    /// Every layer the forward pass runs, the fixed readout included (its shape has no bias and
+    /// an offset past θ, which nothing reads: its weights are not in θ).
+    var stageShapes: [LayerShape] {
         var shapes: [LayerShape] = []
         var offset = 0
         let w = widths
         for l in 1..<w.count {
-            let s = LayerShape(inputs: w[l - 1], outputs: w[l], hasBias: bias, weightOffset: offset)
+            let fixed = readout == .fixedMean && l == w.count - 1
+            let s = LayerShape(inputs: w[l - 1], outputs: w[l], hasBias: bias && !fixed, weightOffset: offset)
             shapes.append(s)
             offset += s.parameterCount
         }
@@ -68,6 +89,12 @@ public struct MLPSpec: Sendable, Equatable, Codable {
     /// The multiplier `s_l` in `z_l = s_l W_l h_{l-1} + β b_l`.
     public func weightMultiplier(fanIn: Int) -> Float {
         parameterization == .ntk ? 1 / Float(fanIn).squareRoot() : 1
+    }
+
+    /// `s_l` of layer `l` (0-based) of `stageShapes`: the fixed readout's is 1/N (its weights are
+    /// all 1, so `f` is the mean of the N hidden units).
+    func stageMultiplier(_ l: Int, fanIn: Int) -> Float {
+        readout == .fixedMean && l == hidden.count ? 1 / Float(fanIn) : weightMultiplier(fanIn: fanIn)
     }
 
     /// β in `z_l = s_l W_l h_{l-1} + β b_l` (1 in both parameterizations).

@@ -67,6 +67,12 @@ public protocol LayerFactorizedModel: DifferentiableModel {
     /// The same factors in storage the model may reuse: valid only until the next call of any
     /// method on the model.
     func transientKernelFactors(_ x: Matrix, parameters θ: UnsafePointer<Float>) -> [LayerKernelFactors]
+
+    /// `out` (m × C) ← `f_θ` of the points whose last factor inputs are `h` (m × d: the `inputs`
+    /// of the last `LayerKernelFactors`, weight multiplier included), so the Lens can read the
+    /// primal off factors it formed anyway (lens.md §5). A learned readout is one GEMM; a fixed
+    /// readout also applies the last hidden layer's φ and the readout.
+    func outputs(lastFactorInputs h: Matrix, parameters θ: UnsafePointer<Float>, into out: Matrix)
 }
 
 extension LayerFactorizedModel {

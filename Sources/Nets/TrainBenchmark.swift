@@ -76,7 +76,7 @@ public enum TrainBenchmark {
         }
         let sgemmRate = sgemm.flops / sgemm.seconds / 1e9
         let stepM = report(step, reference: sgemmRate), jvpM = report(jvp, reference: sgemmRate)
-        return Result(widths: widths, activation: spec.activation.rawValue, batchSize: batchSize,
+        return Result(widths: widths, activation: spec.activation.name, batchSize: batchSize,
                       evaluationPoints: evaluationPoints, sgemmSize: n,
                       sgemm: report(sgemm, reference: sgemmRate), sgdStep: stepM, forwardJVP: jvpM,
                       forwardJVPProductsOnly: report(products, reference: sgemmRate),

@@ -108,7 +108,10 @@ public final class PreparedRun {
         let spec = MLPSpec(inputDimension: d, hidden: config.model.hidden, outputDimension: c,
                            activation: config.model.activation, bias: config.model.bias,
                            initialization: config.model.initialization, initScale: config.model.initScale,
-                           parameterization: config.model.parameterization)
+                           parameterization: config.model.parameterization, readout: config.model.readout)
+        if spec.readout == .fixedMean && c != 1 {
+            throw ConfigError("model.readout: fixed_mean has one output (the mean of the hidden units), this data has \(c) target columns; \(oneOutputAdvice(config.data))")
+        }
         let estimate = MemoryEstimate(widths: spec.widths, bias: spec.bias, optimizer: o.spec, batchSize: o.batchSize,
                                       trainCount: n, evalTrainCount: lens.evalTrain == 0 ? n : lens.evalTrain,
                                       referenceCount: lens.options.referenceSize, testCount: testCount, lens: lens.options)
@@ -183,6 +186,7 @@ public final class PreparedRun {
 
     public var problem: LensProblem {
         LensProblem(trainX: trainX, trainY: trainY, testX: testX, testY: testY, evalTrain: evalTrain,
-                    reference: reference, classification: split.train.classCount != nil)
+                    reference: reference, classification: split.train.classCount != nil,
+                    decisionThreshold: split.decisionThreshold)
     }
 }

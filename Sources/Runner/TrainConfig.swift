@@ -47,6 +47,7 @@ public struct TrainConfig {
         public var initialization: Initialization
         public var initScale: Float
         public var parameterization: Parameterization
+        public var readout: Readout = .learned
     }
 
     /// The `optimizer:` section: Nets' own spec, plus the batch size, which belongs to the step
@@ -191,13 +192,29 @@ public struct TrainConfig {
             steps = trees.rounds
         } else {
             model.hidden = try m.intList("hidden", default: [256], elementRange: 1...1_000_000)
-            model.activation = Activation(rawValue: try m.choice("activation", default: "relu", allowed: Activation.allCases.map(\.rawValue)))!
+            let activationName = try m.choice("activation", default: "relu", allowed: Activation.names)
+            // ε of Kumar et al.'s φ(z) = z + (ε/2)z²; read (and stored) only for that activation, so
+            // other runs' stored configs are unchanged.
+            var eps: Double = 0
+            if activationName == "eps_quadratic" {
+                eps = try m.double("activation_eps", default: 0.2)
+            } else if m.has("activation_eps") {
+                throw ConfigError("model.activation_eps: applies to activation: eps_quadratic only (this model's activation is \(activationName))")
+            }
+            model.activation = Activation(name: activationName, eps: Float(eps))!
             model.bias = try m.bool("bias", default: true)
             let initName = try m.choice("init", default: "he", allowed: ["he", "xavier", "normal"])
             let initStd = try m.double("init_std", default: 1, min: 0)
             model.initScale = Float(try m.double("init_scale", default: 1, min: 0))
             model.parameterization = Parameterization(rawValue: try m.choice("parameterization", default: "standard", allowed: ["standard", "ntk"]))!
             model.initialization = initName == "he" ? .he : initName == "xavier" ? .xavier : .normal(std: Float(initStd))
+            // Stored only when given: the default (learned) leaves earlier runs' configs as they were.
+            if m.has("readout") {
+                model.readout = Readout(rawValue: try m.choice("readout", default: "learned", allowed: Readout.allCases.map(\.rawValue)))!
+                if model.readout == .fixedMean && model.hidden.isEmpty {
+                    throw ConfigError("model.readout: fixed_mean is the mean of the last hidden layer; give model.hidden at least one width")
+                }
+            }
         }
         root.record("model", try m.finish())
         let isTrees = model.trees != nil

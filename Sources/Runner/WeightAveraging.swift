@@ -36,8 +36,9 @@ public enum WeightAveraging {
 
     /// Err(θ_α) for each α, `θ_α = α a + (1 − α) b` formed in float32 (so α = 1 is `a` and α = 0
     /// is `b` exactly), scored by the metrics the lens records (`test_mse`, `test_acc`).
+    /// `decisionThreshold`: the one-output class cut of the run's targets (0 for ±1, ½ for {0, 1}).
     public static func path(model: MLP, a: [Float], b: [Float], x: Matrix, y: Matrix, classification: Bool,
-                            alphas: [Double] = alphas) -> Path {
+                            decisionThreshold: Float = 0, alphas: [Double] = alphas) -> Path {
         precondition(a.count == model.parameterCount && b.count == model.parameterCount, "θ^A and θ^B must fit the model")
         var θ = [Float](repeating: 0, count: a.count)
         var mse: [Double] = [], errorRate: [Double] = []
@@ -46,7 +47,7 @@ public enum WeightAveraging {
             for i in 0..<θ.count { θ[i] = α * a[i] + β * b[i] }
             let outputs = θ.withUnsafeBufferPointer { model.forward(x, parameters: $0.baseAddress!) }
             mse.append(Metrics.mse(outputs: outputs, targets: y))
-            if classification { errorRate.append(1 - Metrics.accuracy(outputs: outputs, targets: y)) }
+            if classification { errorRate.append(1 - Metrics.accuracy(outputs: outputs, targets: y, decisionThreshold: decisionThreshold)) }
         }
         return Path(alphas: alphas, mse: mse, errorRate: classification ? errorRate : nil)
     }
@@ -140,7 +141,8 @@ public enum WeightAveraging {
         }
         let θA = try final(a), θB = try final(b)
         let classification = prepared.split.train.classCount != nil
-        let path = path(model: model, a: θA, b: θB, x: prepared.testX, y: prepared.testY, classification: classification)
+        let path = path(model: model, a: θA, b: θB, x: prepared.testX, y: prepared.testY, classification: classification,
+                        decisionThreshold: prepared.split.decisionThreshold)
         let result = Result(pair: pair, step: steps, path: path, barrier: barrier(path.mse),
                             errorBarrier: path.errorRate.map { barrier($0) })
 

@@ -88,7 +88,7 @@ final class CLIPolishTests: TemporaryDirectoryTestCase {
             (preset + ["data.classes=[3, 11]"], "Error: data.classes: class 11 is absent (classes present: 0, 1, 2, 3, 4, 5, 6, 7, 8, 9)"),
             (preset + ["data.target=pm2"], "Error: data.target: must be one of onehot, pm1, index, got pm2; did you mean `pm1`?"),
             (preset + ["optimizer.kind=adm"], "Error: optimizer.kind: 'adm' is not one of sgd, adam, adamw; did you mean 'adam'?"),
-            (preset + ["model.activation=rel"], "Error: model.activation: 'rel' is not one of relu, tanh, sigmoid, gelu, quadratic, linear; did you mean 'relu'?"),
+            (preset + ["model.activation=rel"], "Error: model.activation: 'rel' is not one of relu, tanh, sigmoid, gelu, quadratic, linear, eps_quadratic; did you mean 'relu'?"),
             (preset + ["lens.smoother=prob"], "Error: lens.smoother: 'prob' is not one of auto, exact, probes, off; did you mean 'probes'?"),
             (preset + ["lens.zzz=1"], "Error: lens.zzz: unknown key; keys of lens: every,"),
         ]

@@ -152,3 +152,29 @@ final class GeneratorTests: XCTestCase {
         XCTAssertGreaterThan(correct, 290)
     }
 }
+
+/// Kumar et al.'s form of the teacher (the paper's Fig. 4 task): x ~ N(0, I/d), y = ½(βᵀx)².
+final class KumarTeacherTests: XCTestCase {
+    func testScaledInputsAndHalfSquareTargetsKeepTheDrawsOfTheDefault() throws {
+        let common: [String: DataValue] = ["n_train": 3000, "n_test": 10, "d": 100]
+        let plain = try DataFactory.load(DataSpec(source: "teacher-quadratic", options: common), seed: 2)
+        var options = common
+        options["input_scale"] = "1/sqrt(d)"; options["target"] = "half-square"
+        let kumar = try DataFactory.load(DataSpec(source: "teacher-quadratic", options: options), seed: 2)
+        // Same draws: features are the default's divided by √d, targets ½((w·z)² − 1 + 1).
+        for (a, b) in zip(kumar.train.features, plain.train.features) { XCTAssertEqual(Double(a), Double(b) / 10, accuracy: 1e-6) }
+        for (a, b) in zip(kumar.train.targets, plain.train.targets) { XCTAssertEqual(Double(a), 0.5 * (Double(b) + 1), accuracy: 1e-5) }
+        // x ~ N(0, I/d): per-coordinate variance 1/d; y = ½χ²₁: mean ½, variance ½.
+        let x = kumar.train.features.map(Double.init), y = kumar.train.targets.map(Double.init)
+        XCTAssertEqual(x.reduce(0) { $0 + $1 * $1 } / Double(x.count), 0.01, accuracy: 0.0005)
+        let ym = y.reduce(0, +) / Double(y.count)
+        XCTAssertEqual(ym, 0.5, accuracy: 0.05)
+        XCTAssertEqual(y.reduce(0) { $0 + ($1 - ym) * ($1 - ym) } / Double(y.count), 0.5, accuracy: 0.1)
+        XCTAssertGreaterThanOrEqual(y.min()!, 0)
+    }
+
+    func testUnknownChoicesAreRefused() {
+        XCTAssertThrowsError(try DataFactory.load(DataSpec(source: "teacher-quadratic", options: ["target": "square"]), seed: 0))
+        XCTAssertThrowsError(try DataFactory.load(DataSpec(source: "teacher-quadratic", options: ["input_scale": "0.1"]), seed: 0))
+    }
+}

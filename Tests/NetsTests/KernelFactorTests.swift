@@ -17,6 +17,17 @@ final class KernelFactorTests: XCTestCase {
         }
     }
 
+    /// Kumar et al.'s network: the fixed readout adds no factor, and the hidden layers' factors
+    /// still give J Jᵀ (their deltas carry the readout's 1/N).
+    func testKernelFromFactorsOfFixedReadoutEqualsExplicitJacobianGram() {
+        for hidden in [[6], [5, 4]] {
+            for bias in [false, true] {
+                checkKernel(MLPSpec(inputDimension: 4, hidden: hidden, outputDimension: 1, activation: .epsQuadratic(0.2),
+                                    bias: bias, initialization: .normal(std: 1), readout: .fixedMean), seed: UInt64(hidden.count))
+            }
+        }
+    }
+
     func checkKernel(_ spec: MLPSpec, seed: UInt64) {
         let net = MLP(spec)
         let θ = FloatBuffer(net.initialParameters(seed: seed))
@@ -30,7 +41,7 @@ final class KernelFactorTests: XCTestCase {
         XCTAssertEqual(J.rows, m * C)
         XCTAssertEqual(J.cols, net.parameterCount)
         let factors = net.kernelFactors(x, parameters: θ.base)
-        XCTAssertEqual(factors.count, spec.hidden.count + 1)
+        XCTAssertEqual(factors.count, spec.readout == .fixedMean ? spec.hidden.count : spec.hidden.count + 1)
 
         var maxAbs = 0.0, maxErr = 0.0
         for i in 0..<m {
@@ -56,24 +67,33 @@ final class KernelFactorTests: XCTestCase {
         XCTAssertLessThanOrEqual(maxErr / maxAbs, 1e-4, "kernel factors for hidden \(spec.hidden), C = \(C), \(spec.parameterization)")
     }
 
+    /// Also for Kumar et al.'s network (fixed readout, ε-quadratic), whose J has no readout columns.
     func testPerExampleJacobianMatchesFiniteDifferences() {
-        let spec = MLPSpec(inputDimension: 3, hidden: [4, 3], outputDimension: 2, activation: .gelu,
-                           bias: true, initialization: .xavier, parameterization: .ntk)
-        let net = MLP(spec)
-        let θ = net.initialParameters(seed: 3)
-        var rng = RandomSource(seed: 4, stream: .other)
-        let x = randomMatrix(3, 3, &rng)
-        let J = θ.withUnsafeBufferPointer { net.perExampleJacobian(x, parameters: $0.baseAddress!) }
-        let ref = ReferenceMLP(spec: spec)
-        let θd = θ.map(Double.init), h = 1e-6
-        for i in 0..<3 {
-            let xi = (0..<3).map { Double(x[i, $0]) }
-            for p in 0..<θ.count {
-                var a = θd, b = θd
-                a[p] += h; b[p] -= h
-                let fa = ref.outputs(xi, a), fb = ref.outputs(xi, b)
-                for c in 0..<2 {
-                    XCTAssertEqual(Double(J[i * 2 + c, p]), (fa[c] - fb[c]) / (2 * h), accuracy: 1e-4, "J[\(i),\(c),\(p)]")
+        let specs = [MLPSpec(inputDimension: 3, hidden: [4, 3], outputDimension: 2, activation: .gelu,
+                             bias: true, initialization: .xavier, parameterization: .ntk)]
+            + [[4], [3, 4]].map { hidden in
+                MLPSpec(inputDimension: 3, hidden: hidden, outputDimension: 1, activation: .epsQuadratic(0.2),
+                        bias: hidden.count > 1, initialization: .normal(std: 1), readout: .fixedMean)
+            }
+        for spec in specs {
+            let net = MLP(spec), C = spec.outputDimension
+            let θ = net.initialParameters(seed: 3)
+            var rng = RandomSource(seed: 4, stream: .other)
+            let x = randomMatrix(3, 3, &rng)
+            let J = θ.withUnsafeBufferPointer { net.perExampleJacobian(x, parameters: $0.baseAddress!) }
+            XCTAssertEqual(J.cols, net.parameterCount)
+            let ref = ReferenceMLP(spec: spec)
+            let θd = θ.map(Double.init), h = 1e-6
+            for i in 0..<3 {
+                let xi = (0..<3).map { Double(x[i, $0]) }
+                for p in 0..<θ.count {
+                    var a = θd, b = θd
+                    a[p] += h; b[p] -= h
+                    let fa = ref.outputs(xi, a), fb = ref.outputs(xi, b)
+                    for c in 0..<C {
+                        let fd = (fa[c] - fb[c]) / (2 * h)
+                        XCTAssertEqual(Double(J[i * C + c, p]), fd, accuracy: 1e-4 * max(1, abs(fd)), "J[\(i),\(c),\(p)] \(spec.hidden) \(spec.activation)")
+                    }
                 }
             }
         }

@@ -3,10 +3,17 @@ import Linalg
 @testable import Nets
 
 /// VJP and JVP of `MLP` against central finite differences of an independent Float64 reference,
-/// for every activation × loss × parameterization × bias.
+/// for every activation × loss × parameterization × bias, and Kumar et al.'s network (fixed mean
+/// readout, ε-quadratic activation) with one and two hidden layers.
 final class MLPDerivativeTests: XCTestCase {
     func specs() -> [(MLPSpec, Loss)] {
         var out: [(MLPSpec, Loss)] = []
+        for hidden in [[6], [5, 4]] {
+            for bias in [false, true] {
+                out.append((MLPSpec(inputDimension: 3, hidden: hidden, outputDimension: 1, activation: .epsQuadratic(0.2),
+                                    bias: bias, initialization: .normal(std: 1), readout: .fixedMean), .mse))
+            }
+        }
         for activation in Activation.allCases {
             for loss in Loss.allCases {
                 for parameterization in [Parameterization.standard, .ntk] {

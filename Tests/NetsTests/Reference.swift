@@ -15,6 +15,7 @@ struct ReferenceMLP {
         case .gelu: return 0.5 * z * (1 + Foundation.tanh((2 / Double.pi).squareRoot() * (z + 0.044715 * z * z * z)))
         case .quadratic: return z * z
         case .linear: return z
+        case .epsQuadratic(let ε): return z + Double(ε) / 2 * z * z
         }
     }
 
@@ -25,6 +26,10 @@ struct ReferenceMLP {
         var offset = 0
         for l in 1..<w.count {
             let din = w[l - 1], dout = w[l]
+            if spec.readout == .fixedMean && l == w.count - 1 {
+                // Kumar et al.'s readout: the mean of the hidden units, no parameters.
+                return [h.reduce(0, +) / Double(din)]
+            }
             let s = spec.parameterization == .ntk ? 1 / Double(din).squareRoot() : 1
             var z = [Double](repeating: 0, count: dout)
             for j in 0..<dout {
