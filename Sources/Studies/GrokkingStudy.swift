@@ -242,7 +242,11 @@ public struct GrokkingStudy: Study {
             var figures = [try PlotRequest.curves(runs: ids, keys: task.performance, logY: task.regression,
                                                   title: "\(task.label): \(task.performance.joined(separator: " and ")) over steps").svg(reader)]
             if reader.catalog.keyIDs["p_test"] != nil {
-                figures.append(try PlotRequest.curves(runs: ids, keys: ["p_train", "p_test"], title: "\(task.label): p_train and p_test over steps").svg(reader))
+                // After a smoother's flag p can grow by orders of magnitude; a log axis keeps the
+                // stable span before it readable.
+                let flagged = readings.contains { $0.flaggedAt != nil }
+                figures.append(try PlotRequest.curves(runs: ids, keys: ["p_train", "p_test"], logY: flagged,
+                                                      title: "\(task.label): p_train and p_test over steps\(flagged ? " (log axis: a smoother was flagged)" : "")").svg(reader))
             }
             let rows = readings.map { r -> [String] in
                 [r.label, step(r.fitStep), step(r.generalizeStep), r.delayFactor.map { String(format: "%.1f", $0) } ?? "—",
