@@ -31,6 +31,16 @@ final class DemoTests: TemporaryDirectoryTestCase {
         XCTAssertNoThrow(try XMLDocument(xmlString: page, options: []))
         for study in Studies.all { XCTAssertTrue(page.contains("href=\"report-\(study.name).html\""), "index does not link \(study.name)") }
         XCTAssertTrue(stdout.contains("studies in"), stdout)
+        // Every finding is evaluated and tagged with its origin: the paper's figure or tlens's own
+        // extension (the studies share one database here, as in `make demo`).
+        let findings = stdout.split(separator: "\n").filter { line in
+            ["held", "did not hold", "not evaluated"].contains { line.contains("  \($0)  ") }
+        }
+        XCTAssertGreaterThan(findings.count, Studies.all.count, stdout)
+        XCTAssertFalse(stdout.contains("not evaluated"), stdout)
+        for line in findings {
+            XCTAssertTrue(line.contains("(paper Fig.") || line.contains("(tlens extension)"), "untagged finding: \(line)")
+        }
         // Every sweep of every study is in the database, completed.
         let database = try Database(path: db, mode: .readOnly)
         XCTAssertEqual(try database.scalarInt("SELECT count(*) FROM runs WHERE status != 'completed'"), 0)
